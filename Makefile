@@ -1,0 +1,65 @@
+# The README's two commands: `make demo` and `make test`. Every target installs what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON313 := $(shell scripts/python313)
+PY313_BIN := $(dir $(PYTHON313))
+VENV := .venv
+TOOLS := .venv-tools
+PY := $(VENV)/bin/python
+SAM := $(TOOLS)/bin/sam
+REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= $(REGION)
+
+.PHONY: help test lint typecheck unit validate build demo clean
+
+help:
+	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint)"
+	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
+
+$(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
+	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# SAM CLI pins its own boto3; it gets a virtualenv of its own.
+$(TOOLS)/.installed: requirements-tools.txt
+	test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest
+
+validate: $(TOOLS)/.installed node_modules/.installed
+	$(SAM) validate --lint --region $(REGION)
+	for definition in statemachine/*.asl.json; do \
+	  npx --no-install asl-validator --no-arn-check --json-path "$$definition"; \
+	done
+
+# sam build looks for python3.13 on PATH to match the Lambda runtime.
+build: $(TOOLS)/.installed
+	PATH="$(PY313_BIN):$$PATH" $(SAM) build
+
+test: lint typecheck unit validate build
+
+demo: $(VENV)/.installed
+	$(PY) -m localrun.demo
+
+clean:
+	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

@@ -1,0 +1,18 @@
+"""State "Check Target": the configured RDS for SQL Server instance is available."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bak2rds import config, wiring
+from bak2rds.observability import CORRELATION_PATH, logger, metrics, tracer
+from bak2rds.steps import check_target
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return check_target.run(config.target().instance_id, wiring.rds_api())

@@ -1,0 +1,30 @@
+"""State "Start Restore": EXEC msdb.dbo.rds_restore_database, once per migration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bak2rds import clock, config, wiring
+from bak2rds.observability import CORRELATION_PATH, MetricUnit, logger, metrics, tracer
+from bak2rds.steps import start_restore
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    migration = event["migration"]
+    logger.append_keys(database=migration["database_name"])
+    restore = start_restore.run(
+        migration,
+        wiring.sql_server(event["target"]),
+        config.restore().kms_key_arn,
+        execution_started_at=clock.parse_timestamp(event["execution_started_at"]),
+        now=clock.utcnow(),
+    )
+    if not restore["reused_existing_task"]:
+        metrics.add_metric("RestoreSizeBytes", MetricUnit.Bytes, migration["size_bytes"])
+    logger.info("Restore task", extra={"task_id": restore["task_id"]})
+    return restore

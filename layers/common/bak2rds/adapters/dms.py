@@ -1,0 +1,153 @@
+"""AWS DMS: the CDC-only replication task of one migration."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bak2rds.adapters.aws import aws_call, error_code
+from bak2rds.errors import Bak2RdsError, DmsRequestRejected
+
+# Replayed changes must converge on the restored copy: CDC starts at the backup's first_lsn,
+# so some changes already in the backup arrive again (DESIGN.md, "The CDC start point").
+TASK_SETTINGS: dict[str, Any] = {
+    "TargetMetadata": {"SupportLobs": True, "LimitedSizeLobMode": True, "LobMaxSize": 32},
+    "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
+    "Logging": {"EnableLogging": True},
+    "ErrorBehavior": {
+        "ApplyErrorInsertPolicy": "INSERT_RECORD",  # row already there → update it
+        "ApplyErrorUpdatePolicy": "UPDATE_RECORD",  # row missing → insert it
+        "ApplyErrorDeletePolicy": "IGNORE_RECORD",  # row already gone → nothing to do
+    },
+}
+_REJECTED = frozenset(
+    {
+        "InvalidParameterValueException",
+        "InvalidParameterCombinationException",
+        "InvalidResourceStateFault",
+        "ResourceNotFoundFault",
+        "ResourceQuotaExceededFault",
+        "KMSKeyNotAccessibleFault",
+        "StorageQuotaExceededFault",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ReplicationTask:
+    arn: str
+    identifier: str
+    status: str
+    stop_reason: str
+    last_failure_message: str
+    started: bool  # start-replication was called at least once
+
+    @property
+    def resource_id(self) -> str:
+        """The id DMS uses in CloudWatch dimensions: the last part of the ARN."""
+        return self.arn.rsplit(":", 1)[-1]
+
+
+def _rejected(error: ClientError) -> Bak2RdsError | None:
+    if error_code(error) in _REJECTED:
+        message = error.response.get("Error", {}).get("Message", "")
+        return DmsRequestRejected(f"{error_code(error)}: {message}")
+    return None
+
+
+class Dms:
+    def __init__(self, dms_client: Any) -> None:
+        self._dms = dms_client
+
+    def find_task(self, identifier: str) -> ReplicationTask | None:
+        try:
+            with aws_call("DMS DescribeReplicationTasks"):
+                response = self._dms.describe_replication_tasks(
+                    Filters=[{"Name": "replication-task-id", "Values": [identifier]}],
+                    WithoutSettings=True,
+                )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":
+                return None
+            raise
+        tasks = response.get("ReplicationTasks", [])
+        return _task(tasks[0]) if tasks else None
+
+    def describe_task(self, arn: str) -> ReplicationTask:
+        with aws_call("DMS DescribeReplicationTasks", permanent=_rejected):
+            response = self._dms.describe_replication_tasks(
+                Filters=[{"Name": "replication-task-arn", "Values": [arn]}], WithoutSettings=True
+            )
+        tasks = response.get("ReplicationTasks", [])
+        if not tasks:
+            raise DmsRequestRejected(f"the DMS task {arn} no longer exists")
+        return _task(tasks[0])
+
+    def create_cdc_task(
+        self,
+        identifier: str,
+        replication_instance_arn: str,
+        source_endpoint_arn: str,
+        target_endpoint_arn: str,
+        table_mappings: str,
+        tags: dict[str, str],
+    ) -> ReplicationTask:
+        with aws_call("DMS CreateReplicationTask", permanent=_rejected):
+            response = self._dms.create_replication_task(
+                ReplicationTaskIdentifier=identifier,
+                SourceEndpointArn=source_endpoint_arn,
+                TargetEndpointArn=target_endpoint_arn,
+                ReplicationInstanceArn=replication_instance_arn,
+                MigrationType="cdc",
+                TableMappings=table_mappings,
+                ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
+                Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+            )
+        return _task(response["ReplicationTask"])
+
+    def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask:
+        with aws_call("DMS StartReplicationTask", permanent=_rejected):
+            response = self._dms.start_replication_task(
+                ReplicationTaskArn=arn,
+                StartReplicationTaskType="start-replication",
+                CdcStartPosition=cdc_start_position,
+            )
+        return _task(response["ReplicationTask"])
+
+    def replication_instance_identifier(self, arn: str) -> str:
+        """The instance's name, which CloudWatch uses as a dimension (the ARN ends in an id)."""
+        with aws_call("DMS DescribeReplicationInstances", permanent=_rejected):
+            response = self._dms.describe_replication_instances(
+                Filters=[{"Name": "replication-instance-arn", "Values": [arn]}]
+            )
+        instances = response.get("ReplicationInstances", [])
+        if not instances:
+            raise DmsRequestRejected(f"the DMS replication instance {arn} does not exist")
+        return str(instances[0]["ReplicationInstanceIdentifier"])
+
+    def endpoint_database(self, endpoint_arn: str) -> str:
+        """The database name a DMS endpoint is configured for ("" when it names none)."""
+        with aws_call("DMS DescribeEndpoints", permanent=_rejected):
+            response = self._dms.describe_endpoints(
+                Filters=[{"Name": "endpoint-arn", "Values": [endpoint_arn]}]
+            )
+        endpoints = response.get("Endpoints", [])
+        if not endpoints:
+            raise DmsRequestRejected(f"the DMS endpoint {endpoint_arn} does not exist")
+        endpoint = endpoints[0]
+        settings = endpoint.get("MicrosoftSQLServerSettings") or {}
+        return str(settings.get("DatabaseName") or endpoint.get("DatabaseName") or "")
+
+
+def _task(raw: dict[str, Any]) -> ReplicationTask:
+    return ReplicationTask(
+        arn=str(raw["ReplicationTaskArn"]),
+        identifier=str(raw.get("ReplicationTaskIdentifier", "")),
+        status=str(raw.get("Status", "")),
+        stop_reason=str(raw.get("StopReason", "")),
+        last_failure_message=str(raw.get("LastFailureMessage", "")),
+        started=bool(raw.get("ReplicationTaskStartDate")),
+    )

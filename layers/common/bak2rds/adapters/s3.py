@@ -1,0 +1,46 @@
+"""The staging bucket: what is known about the uploaded object. bak2rds never writes to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bak2rds.adapters.aws import aws_call, error_code
+
+_MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+
+
+@dataclass(frozen=True)
+class ObjectFacts:
+    key: str
+    version_id: str
+    size: int
+    etag: str
+    metadata: dict[str, str]
+
+
+class StagingBucket:
+    def __init__(self, s3_client: Any) -> None:
+        self._s3 = s3_client
+
+    def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
+        """Facts about one object version, or None when that key/version does not exist."""
+        arguments = {"Bucket": bucket, "Key": key}
+        if version_id:
+            arguments["VersionId"] = version_id
+        try:
+            with aws_call("S3 HeadObject"):
+                response = self._s3.head_object(**arguments)
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            raise
+        return ObjectFacts(
+            key=key,
+            version_id=str(response.get("VersionId") or version_id),
+            size=int(response.get("ContentLength", 0)),
+            etag=str(response.get("ETag", "")).strip('"'),
+            metadata={k.lower(): v for k, v in response.get("Metadata", {}).items()},
+        )

@@ -1,0 +1,314 @@
+"""Every failure a user can meet: exception classes and the catalogue of stable codes.
+
+Step Functions matches a Lambda error by the exact class name of the exception, so the ASL
+names leaf classes: ``TransientDependencyError`` is retried with backoff, everything else is
+caught and sent down the notify-then-fail path. An exception's text always starts with its
+catalogue code (``DATABASE_EXISTS: ...``) so the failure notification can look up the
+one-line cause and what to do, whichever step raised it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    code: str
+    cause: str
+    action: str
+
+
+_ENTRIES = (
+    # The object that was dropped
+    CatalogueEntry(
+        "INVALID_EVENT",
+        "The start event does not describe an S3 object (bucket, key) in the staging bucket.",
+        "Start migrations by uploading a .bak; do not start the state machine by hand.",
+    ),
+    CatalogueEntry(
+        "NOT_A_BAK_FILE",
+        "The object key does not end in .bak, or names a folder.",
+        "Upload a full native backup named <DatabaseName>.bak.",
+    ),
+    CatalogueEntry(
+        "INVALID_DATABASE_NAME",
+        "The database name taken from the key (or the database-name metadata) is not one "
+        "SQL Server on RDS accepts.",
+        "Rename the object to <DatabaseName>.bak using letters, digits and _ @ # $ - . only, "
+        "at most 128 characters, not a reserved word, or set the database-name metadata.",
+    ),
+    CatalogueEntry(
+        "EMPTY_BACKUP_OBJECT",
+        "The uploaded object is empty.",
+        "Upload the backup again and check the copy finished.",
+    ),
+    CatalogueEntry(
+        "BACKUP_OBJECT_MISSING",
+        "The uploaded object version no longer exists in the bucket.",
+        "Upload the backup again; bak2rds never deletes uploads, so check lifecycle rules.",
+    ),
+    CatalogueEntry(
+        "BACKUP_OBJECT_SUPERSEDED",
+        "A newer version of the object was uploaded; RDS restores the newest version of a "
+        "key, so this migration stops and the newer upload's migration carries on.",
+        "Nothing: follow the migration of the newer upload.",
+    ),
+    CatalogueEntry(
+        "BACKUP_TOO_LARGE",
+        "The object is larger than 5 TB, the most RDS restores from one file.",
+        "Split the backup into up to 10 files of at most 5 TB each.",
+    ),
+    # The target RDS instance
+    CatalogueEntry(
+        "TARGET_NOT_FOUND",
+        "The configured RDS instance does not exist in this account and region.",
+        "Check the RdsInstanceIdentifier parameter of the stack.",
+    ),
+    CatalogueEntry(
+        "TARGET_NOT_SQLSERVER",
+        "The configured RDS instance is not RDS for SQL Server.",
+        "Point RdsInstanceIdentifier at an RDS for SQL Server instance.",
+    ),
+    CatalogueEntry(
+        "TARGET_NOT_AVAILABLE",
+        "The RDS instance is not in the available state.",
+        "Wait until the instance is available (no modification or maintenance running), "
+        "then upload the backup again.",
+    ),
+    CatalogueEntry(
+        "DATABASE_EXISTS",
+        "A database with this name already exists on the RDS instance; bak2rds never "
+        "replaces a database.",
+        "Drop or rename the existing database yourself if it is not needed, or upload the "
+        "backup under another name.",
+    ),
+    CatalogueEntry(
+        "RESTORE_ALREADY_RUNNING",
+        "Another restore task for this database is already queued or running.",
+        "Wait for that task to finish (msdb.dbo.rds_task_status) before uploading again.",
+    ),
+    CatalogueEntry(
+        "SQL_LOGIN_FAILED",
+        "SQL Server refused the login with the master-user secret.",
+        "Check the secret named by RdsMasterUserSecretArn holds the current master user "
+        "name and password.",
+    ),
+    CatalogueEntry(
+        "SQL_PERMISSION_DENIED",
+        "The master user lacks a permission the restore procedures need.",
+        "Use the RDS master user, not a restricted login.",
+    ),
+    CatalogueEntry(
+        "SECRET_UNREADABLE",
+        "The master-user secret could not be read, or is not JSON with username and password.",
+        "Check RdsMasterUserSecretArn and that the functions may read it (and its KMS key).",
+    ),
+    # The restore task (texts from msdb.dbo.rds_task_status task_info)
+    CatalogueEntry(
+        "RESTORE_OPTION_MISSING",
+        "The instance's option group lacks SQLSERVER_BACKUP_RESTORE, so the RDS restore "
+        "procedures are missing.",
+        "Add the SQLSERVER_BACKUP_RESTORE option with the stack's RdsRestoreRoleArn to the "
+        "instance's option group.",
+    ),
+    CatalogueEntry(
+        "RESTORE_ACCESS_DENIED",
+        "RDS could not read the backup from S3 (access denied).",
+        "Give the IAM role of the SQLSERVER_BACKUP_RESTORE option s3:GetObject and "
+        "s3:ListBucket on the staging bucket (the stack's RdsRestoreRoleArn has them).",
+    ),
+    CatalogueEntry(
+        "RESTORE_KMS_KEY",
+        "RDS could not use the KMS key of the backup (missing, disabled or not allowed).",
+        "Check BackupKmsKeyArn and that the option's IAM role may use kms:Decrypt on it.",
+    ),
+    CatalogueEntry(
+        "RESTORE_BUCKET_REGION",
+        "The staging bucket is in another region than the RDS instance.",
+        "Use a staging bucket in the instance's region.",
+    ),
+    CatalogueEntry(
+        "RESTORE_TOO_MANY_FILES",
+        "The backup is split into more than 10 files, the most RDS restores.",
+        "Take the backup again into at most 10 files.",
+    ),
+    CatalogueEntry(
+        "RESTORE_NO_SPACE",
+        "The RDS instance does not have enough free storage for the database.",
+        "Increase the instance's allocated storage, then upload the backup again.",
+    ),
+    CatalogueEntry(
+        "RESTORE_BACKUP_TOO_NEW",
+        "The backup was taken by a newer SQL Server version than the RDS engine.",
+        "Upgrade the RDS engine version or take the backup from a matching version.",
+    ),
+    CatalogueEntry(
+        "RESTORE_BACKUP_UNREADABLE",
+        "SQL Server could not read the file as a valid backup set.",
+        "Check the file is a complete native full backup (not compressed by a third-party "
+        "tool, not truncated) and upload it again.",
+    ),
+    CatalogueEntry(
+        "RESTORE_FAILED",
+        "The RDS restore task ended in ERROR.",
+        "Read task_info in the message; fix the cause and upload the backup again.",
+    ),
+    CatalogueEntry(
+        "RESTORE_CANCELLED",
+        "The RDS restore task was cancelled.",
+        "If that was not intended, upload the backup again.",
+    ),
+    CatalogueEntry(
+        "RESTORE_HISTORY_MISSING",
+        "msdb has no restore history for the database just restored, so the CDC start "
+        "LSN cannot be derived.",
+        "Check msdb.dbo.restorehistory on the instance; open an issue with the task id.",
+    ),
+    # CDC with DMS
+    CatalogueEntry(
+        "DMS_ENDPOINT_MISMATCH",
+        "The DMS target endpoint points at another database than the one restored.",
+        "Set the target endpoint's database name to the restored database.",
+    ),
+    CatalogueEntry(
+        "DMS_REQUEST_REJECTED",
+        "DMS rejected the request to create or start the CDC task.",
+        "Read the DMS message; check the replication instance and endpoints are available "
+        "and their connections test successfully.",
+    ),
+    CatalogueEntry(
+        "DMS_TASK_FAILED",
+        "The DMS CDC task failed.",
+        "Read the stop reason and the task's CloudWatch log; check the source prerequisites "
+        "(FULL recovery, publication or MS-CDC, log backups kept) in the README.",
+    ),
+    CatalogueEntry(
+        "DMS_TASK_STOPPED",
+        "The DMS CDC task stopped before it caught up.",
+        "If someone stopped it on purpose, resume it in the DMS console; bak2rds does not "
+        "restart a task it did not stop.",
+    ),
+    # Anything
+    CatalogueEntry(
+        "AWS_ACCESS_DENIED",
+        "A bak2rds function was denied an AWS API call.",
+        "Redeploy the stack unchanged; if the error remains, open an issue with the message.",
+    ),
+    CatalogueEntry(
+        "CONFIGURATION_INVALID",
+        "A stack parameter is missing or invalid.",
+        "Fix the parameter named in the message and redeploy.",
+    ),
+    CatalogueEntry(
+        "DEPENDENCY_UNAVAILABLE",
+        "A dependency (SQL Server, S3, RDS, DMS, CloudWatch, SNS) stayed unavailable "
+        "through every retry.",
+        "Check the service and the network path, then upload the backup again.",
+    ),
+    CatalogueEntry(
+        "STEP_TIMED_OUT",
+        "A step of the state machine timed out.",
+        "Check the function's logs for the execution; upload the backup again.",
+    ),
+    CatalogueEntry(
+        "INTERNAL_ERROR",
+        "bak2rds met an error it does not know.",
+        "Open an issue with the execution's error and cause.",
+    ),
+)
+
+CATALOGUE: dict[str, CatalogueEntry] = {entry.code: entry for entry in _ENTRIES}
+_CODED_MESSAGE = re.compile(r"^(?P<code>[A-Z][A-Z0-9_]+): (?P<detail>.*)$", re.DOTALL)
+
+
+class Bak2RdsError(Exception):
+    """A failure with a catalogue code. Raise a leaf class, never this one."""
+
+    default_code: ClassVar[str] = "INTERNAL_ERROR"
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        self.code = code or self.default_code
+        if self.code not in CATALOGUE:
+            raise KeyError(f"{self.code} is not in the error catalogue")
+        self.detail = detail
+        super().__init__(f"{self.code}: {detail}")
+
+
+class TransientDependencyError(Bak2RdsError):
+    """A dependency failed in a way worth retrying (throttle, timeout, connection reset)."""
+
+    default_code = "DEPENDENCY_UNAVAILABLE"
+
+
+class InvalidBackupObject(Bak2RdsError):
+    default_code = "NOT_A_BAK_FILE"
+
+
+class InvalidDatabaseName(Bak2RdsError):
+    default_code = "INVALID_DATABASE_NAME"
+
+
+class TargetNotReady(Bak2RdsError):
+    default_code = "TARGET_NOT_AVAILABLE"
+
+
+class DatabaseAlreadyExists(Bak2RdsError):
+    default_code = "DATABASE_EXISTS"
+
+
+class RestoreAlreadyRunning(Bak2RdsError):
+    default_code = "RESTORE_ALREADY_RUNNING"
+
+
+class SqlAccessDenied(Bak2RdsError):
+    default_code = "SQL_LOGIN_FAILED"
+
+
+class SecretUnreadable(Bak2RdsError):
+    default_code = "SECRET_UNREADABLE"
+
+
+class RestoreTaskFailed(Bak2RdsError):
+    default_code = "RESTORE_FAILED"
+
+
+class RestoreTaskCancelled(Bak2RdsError):
+    default_code = "RESTORE_CANCELLED"
+
+
+class RestoreHistoryMissing(Bak2RdsError):
+    default_code = "RESTORE_HISTORY_MISSING"
+
+
+class DmsRequestRejected(Bak2RdsError):
+    default_code = "DMS_REQUEST_REJECTED"
+
+
+class CdcTaskFailed(Bak2RdsError):
+    default_code = "DMS_TASK_FAILED"
+
+
+class AwsAccessDenied(Bak2RdsError):
+    default_code = "AWS_ACCESS_DENIED"
+
+
+class ConfigurationError(Bak2RdsError):
+    default_code = "CONFIGURATION_INVALID"
+
+
+# Errors Step Functions itself raises, mapped to the catalogue for the failure message.
+_STATES_ERRORS = {"States.Timeout": "STEP_TIMED_OUT", "States.HeartbeatTimeout": "STEP_TIMED_OUT"}
+
+
+def describe_failure(error: str, message: str) -> tuple[CatalogueEntry, str]:
+    """Catalogue entry and detail for a caught Step Functions error (name and message)."""
+    coded = _CODED_MESSAGE.match(message)
+    if coded and coded["code"] in CATALOGUE:
+        return CATALOGUE[coded["code"]], coded["detail"]
+    if error == TransientDependencyError.__name__:
+        return CATALOGUE["DEPENDENCY_UNAVAILABLE"], message
+    code = _STATES_ERRORS.get(error, "INTERNAL_ERROR")
+    return CATALOGUE[code], f"{error}: {message}" if message else error

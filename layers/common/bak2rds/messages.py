@@ -1,0 +1,107 @@
+"""What people read: SNS subjects and bodies for each milestone and for failures.
+
+Subjects are scannable in an inbox ("[bak2rds] Northwind: restore finished in 1h 12m") and
+kept to what SNS accepts: ASCII, one line, under 100 characters.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from bak2rds.errors import CatalogueEntry
+
+SUBJECT_LIMIT = 99
+MILESTONES = ("RESTORE_STARTED", "RESTORE_FINISHED", "CDC_STARTED", "READY_FOR_CUTOVER")
+
+
+def console_link(execution_arn: str) -> str:
+    """The execution's page in the Step Functions console."""
+    parts = execution_arn.split(":")
+    partition, region = (parts[1], parts[3]) if len(parts) > 3 else ("aws", "us-east-1")
+    host = {
+        "aws-cn": "console.amazonaws.cn",
+        "aws-us-gov": "console.amazonaws-us-gov.com",
+    }.get(partition, f"{region}.console.aws.amazon.com")
+    return f"https://{host}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+
+
+def duration_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return f"{int(seconds)}s"
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{minutes}m"]
+    return " ".join(part for part in parts if part)
+
+
+def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str, str]:
+    migration = state.get("migration", {})
+    database = migration.get("database_name", "?")
+    source = f"s3://{migration.get('bucket', '?')}/{migration.get('key', '?')}"
+    restore, lsn, cdc = state.get("restore", {}), state.get("start_lsn", {}), state.get("cdc", {})
+    if kind == "RESTORE_STARTED":
+        headline = "restore started"
+        lines = [
+            f"RDS restore task {restore.get('task_id')} is restoring {source} "
+            f"({migration.get('size_bytes', 0):,} bytes) into [{database}].",
+        ]
+        if restore.get("reused_existing_task"):
+            lines.append("The task already existed for this upload and was reused.")
+    elif kind == "RESTORE_FINISHED":
+        took = duration_text(float(restore.get("elapsed_seconds", 0)))
+        headline = f"restore finished in {took}"
+        lines = [f"RDS restore task {restore.get('task_id')} restored [{database}] in {took}."]
+    elif kind == "CDC_STARTED":
+        headline = f"CDC started at {lsn.get('dms')}"
+        lines = [
+            f"DMS task {cdc.get('task_id')} replicates changes from source database "
+            f"[{lsn.get('source_database')}] into [{database}], starting at LSN "
+            f"{lsn.get('dms')} ({lsn.get('numeric')}, strategy {lsn.get('strategy')}).",
+        ]
+    elif kind == "READY_FOR_CUTOVER":
+        headline = "ready for cutover"
+        lines = [
+            f"DMS task {cdc.get('task_id')} has kept CDC latency at "
+            f"{cdc.get('latency_seconds')}s or less for {cdc.get('good_checks')} checks.",
+            "[" + database + "] on RDS is caught up with the source and ready for cutover.",
+        ]
+    else:
+        raise ValueError(f"unknown milestone {kind!r}")
+    body = "\n".join([*lines, "", f"Backup: {source}", f"Execution: {console_link(execution_arn)}"])
+    return subject(database, headline), body
+
+
+def failure(
+    entry: CatalogueEntry, detail: str, state: dict[str, Any], execution_arn: str
+) -> tuple[str, str]:
+    migration = state.get("migration", {})
+    database = migration.get("database_name") or _key_stem(state) or "?"
+    body = "\n".join(
+        [
+            f"Error: {entry.code}",
+            f"Cause: {entry.cause}",
+            f"Detail: {detail}",
+            f"What to do: {entry.action}",
+            "",
+            "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    return subject(database, f"FAILED {entry.code}"), body
+
+
+def subject(database: str, headline: str) -> str:
+    text = f"[bak2rds] {_ascii_line(database)}: {headline}"
+    return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
+
+
+def _ascii_line(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "replace").decode()
+    return "".join(ch if ch.isprintable() else "?" for ch in folded)[:60]
+
+
+def _key_stem(state: dict[str, Any]) -> str:
+    key = str(state.get("detail", {}).get("object", {}).get("key", ""))
+    return key.rsplit("/", 1)[-1]

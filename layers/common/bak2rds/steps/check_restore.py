@@ -1,0 +1,35 @@
+"""Check Restore: one look at the restore task; SUCCESS goes on, ERROR/CANCELLED fail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bak2rds.adapters.sqlserver import SqlServer, classify_restore_message
+from bak2rds.clock import parse_timestamp
+from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed
+from bak2rds.polling import next_restore_wait
+
+
+def run(restore: dict[str, Any], sql: SqlServer, now: datetime) -> dict[str, Any]:
+    task_id = int(restore["task_id"])
+    task = sql.restore_task(task_id)
+    if task is None:
+        raise RestoreTaskFailed(f"restore task {task_id} is no longer listed by rds_task_status")
+    if task.lifecycle == "ERROR":
+        raise RestoreTaskFailed(
+            f"restore task {task_id} ended in ERROR: {task.task_info or '(no task_info)'}",
+            code=classify_restore_message(task.task_info),
+        )
+    if task.lifecycle == "CANCELLED":
+        raise RestoreTaskCancelled(f"restore task {task_id} was cancelled: {task.task_info}")
+    elapsed = max(0.0, (now - parse_timestamp(restore["started_at"])).total_seconds())
+    succeeded = task.lifecycle == "SUCCESS"
+    return {
+        **restore,
+        "lifecycle": task.lifecycle,
+        "percent_complete": 100 if succeeded else task.percent_complete,
+        "elapsed_seconds": int(elapsed),
+        "succeeded": succeeded,
+        "wait_seconds": 0 if succeeded else next_restore_wait(elapsed, task.percent_complete),
+    }

@@ -1,0 +1,56 @@
+"""Create CDC Task: the DMS CDC-only task of this migration, created once.
+
+The identifier is derived from the execution name, so a retry finds the task it created
+before. The endpoints are checked first: a target endpoint for another database would
+apply the changes to the wrong copy, and a source endpoint for another database would
+replay the wrong database's log.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bak2rds.adapters.dms import Dms
+from bak2rds.config import DmsSettings
+from bak2rds.errors import DmsRequestRejected
+from bak2rds.naming import dms_task_identifier
+
+
+def run(
+    execution_name: str,
+    migration: dict[str, Any],
+    start_lsn: dict[str, Any],
+    dms: Dms,
+    settings: DmsSettings,
+) -> dict[str, Any]:
+    identifier = dms_task_identifier(execution_name)
+    task = dms.find_task(identifier)
+    if task is None:
+        _check_endpoint(dms, settings.target_endpoint_arn, migration["database_name"], "target")
+        _check_endpoint(dms, settings.source_endpoint_arn, start_lsn["source_database"], "source")
+        task = dms.create_cdc_task(
+            identifier=identifier,
+            replication_instance_arn=settings.replication_instance_arn,
+            source_endpoint_arn=settings.source_endpoint_arn,
+            target_endpoint_arn=settings.target_endpoint_arn,
+            table_mappings=settings.table_mappings,
+            tags={"bak2rds:execution": execution_name},
+        )
+    return {
+        "task_arn": task.arn,
+        "task_id": task.identifier,
+        "replication_instance_id": dms.replication_instance_identifier(
+            settings.replication_instance_arn
+        ),
+        "status": task.status,
+    }
+
+
+def _check_endpoint(dms: Dms, endpoint_arn: str, expected: str, role: str) -> None:
+    configured = dms.endpoint_database(endpoint_arn)
+    if configured and configured.lower() != expected.lower():
+        raise DmsRequestRejected(
+            f"the DMS {role} endpoint reads database {configured!r}, but this migration's "
+            f"{role} database is {expected!r}",
+            code="DMS_ENDPOINT_MISMATCH",
+        )

@@ -1,0 +1,42 @@
+"""Derive Start LSN: where DMS starts reading the source's log, from the restored backup.
+
+DMS captures transactions that start after the native start point, so the default is the
+backup's ``first_lsn``: nothing committed after the backup began can be missed, and the
+changes replayed twice converge through the task's apply-error policies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bak2rds.adapters.sqlserver import SqlServer
+from bak2rds.errors import RestoreHistoryMissing
+from bak2rds.lsn import Lsn
+
+
+def run(migration: dict[str, Any], sql: SqlServer, strategy: str) -> dict[str, Any]:
+    database = migration["database_name"]
+    backup = sql.latest_restored_backup(database)
+    if backup is None:
+        raise RestoreHistoryMissing(f"msdb.dbo.restorehistory has no restore of {database!r}")
+    if backup.backup_type != "D":
+        raise RestoreHistoryMissing(
+            f"the last restore of {database!r} was of backup type {backup.backup_type!r}, "
+            "not a full database backup ('D')"
+        )
+    lsns = {
+        "first_lsn": Lsn.from_numeric(backup.first_lsn),
+        "checkpoint_lsn": Lsn.from_numeric(backup.checkpoint_lsn),
+        "last_lsn": Lsn.from_numeric(backup.last_lsn),
+    }
+    start = lsns[strategy]
+    return {
+        "strategy": strategy,
+        "numeric": str(start.to_numeric()),
+        "dms": start.to_dms(),
+        "backup": {name: lsn.to_dms() for name, lsn in lsns.items()},
+        "source_database": backup.source_database,
+        "backup_finished_at": (
+            backup.backup_finish_date.isoformat() if backup.backup_finish_date else None
+        ),
+    }

@@ -1,0 +1,43 @@
+"""Notify: publish a milestone, or a failure with its catalogue entry, to the SNS topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bak2rds import messages
+from bak2rds.adapters.sns import Topic
+from bak2rds.errors import describe_failure
+
+
+def milestone(kind: str, state: dict[str, Any], execution_arn: str, topic: Topic) -> dict[str, Any]:
+    subject, body = messages.milestone(kind, state, execution_arn)
+    database = str(state.get("migration", {}).get("database_name", ""))
+    message_id = topic.publish(subject, body, {"event": kind, "database": database})
+    return {"event": kind, "message_id": message_id}
+
+
+def failure(
+    caught: dict[str, Any], state: dict[str, Any], execution_arn: str, topic: Topic
+) -> dict[str, Any]:
+    """``caught`` is what a Catch put in the state: {"Error": ..., "Cause": ...}."""
+    error, cause = str(caught.get("Error", "")), str(caught.get("Cause", ""))
+    entry, detail = describe_failure(error, _error_message(cause))
+    subject, body = messages.failure(entry, detail, state, execution_arn)
+    message_id = topic.publish(subject, body, {"event": "FAILED", "code": entry.code})
+    return {
+        "message_id": message_id,
+        "code": entry.code,
+        "cause": f"{entry.cause} {detail} What to do: {entry.action}",
+    }
+
+
+def _error_message(cause: str) -> str:
+    """A Lambda error's Cause is JSON with errorMessage; Step Functions' own is plain text."""
+    try:
+        parsed = json.loads(cause)
+    except ValueError:
+        return cause
+    if isinstance(parsed, dict) and "errorMessage" in parsed:
+        return str(parsed["errorMessage"])
+    return cause

@@ -1,0 +1,59 @@
+"""Read Backup Object: from the S3 event to a validated migration. No SQL runs before this."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bak2rds.adapters.s3 import StagingBucket
+from bak2rds.errors import InvalidBackupObject
+from bak2rds.naming import database_name_from_key, validate_database_name
+from bak2rds.s3event import parse_object_created
+
+MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # RDS restores at most 5 TB from one file
+DATABASE_NAME_METADATA = "database-name"  # x-amz-meta-database-name
+
+
+def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> dict[str, Any]:
+    uploaded = parse_object_created(event)
+    for key in uploaded.candidate_keys():
+        database_name_from_key(key)  # reject folders and other suffixes before any call
+        facts = bucket.head(uploaded.bucket, key, uploaded.version_id)
+        if facts is not None:
+            break
+    else:
+        raise InvalidBackupObject(
+            f"s3://{uploaded.bucket}/{uploaded.key} (version {uploaded.version_id or '-'}) "
+            "no longer exists",
+            code="BACKUP_OBJECT_MISSING",
+        )
+    if facts.size == 0:
+        raise InvalidBackupObject(
+            f"s3://{uploaded.bucket}/{facts.key} is empty", code="EMPTY_BACKUP_OBJECT"
+        )
+    if facts.size > MAX_RESTORE_FILE_BYTES:
+        raise InvalidBackupObject(
+            f"s3://{uploaded.bucket}/{facts.key} has {facts.size} bytes, more than 5 TB",
+            code="BACKUP_TOO_LARGE",
+        )
+    if facts.version_id:
+        # rds_restore_database takes no version: it restores whatever is newest.
+        newest = bucket.head(uploaded.bucket, facts.key, "")
+        if newest is not None and newest.version_id != facts.version_id:
+            raise InvalidBackupObject(
+                f"s3://{uploaded.bucket}/{facts.key} has a newer version {newest.version_id}",
+                code="BACKUP_OBJECT_SUPERSEDED",
+            )
+    override = facts.metadata.get(DATABASE_NAME_METADATA)
+    database = validate_database_name(
+        override if override is not None else database_name_from_key(facts.key)
+    )
+    return {
+        "database_name": database,
+        "database_name_from": "metadata" if override is not None else "key",
+        "bucket": uploaded.bucket,
+        "key": facts.key,
+        "version_id": facts.version_id,
+        "size_bytes": facts.size,
+        "etag": facts.etag,
+        "s3_arn": f"arn:{partition}:s3:::{uploaded.bucket}/{facts.key}",
+    }

@@ -1,0 +1,75 @@
+"""Start Restore: EXEC rds_restore_database once per migration, however often it is retried.
+
+A retried or duplicated invocation must not start a second restore. Before starting, the
+step looks at the restore tasks RDS already has for the database:
+
+* a queued or running task for the same S3 object is this migration's: reuse it;
+* a finished task for the same object created since this execution started is also this
+  migration's (the Lambda died after EXEC returned and the restore was quick): reuse it and
+  let Check Restore report how it ended;
+* a queued or running task for another object means someone else is restoring: stop;
+* an existing database is never replaced: stop.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bak2rds.adapters.sqlserver import RestoreTask, SqlServer
+from bak2rds.errors import DatabaseAlreadyExists, RestoreAlreadyRunning
+from bak2rds.polling import FIRST_WAIT_SECONDS
+
+RESTORE_TASK_TYPES = frozenset({"RESTORE_DB"})
+
+
+def run(
+    migration: dict[str, Any],
+    sql: SqlServer,
+    kms_key_arn: str | None,
+    execution_started_at: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    database, s3_arn = migration["database_name"], migration["s3_arn"]
+    tasks = [t for t in sql.restore_tasks_for(database) if t.task_type in RESTORE_TASK_TYPES]
+    ours = _task_of_this_migration(tasks, s3_arn, execution_started_at, sql)
+    if ours is None:
+        running = [t for t in tasks if not t.finished]
+        if running:
+            raise RestoreAlreadyRunning(
+                f"restore task {running[0].task_id} for {database!r} is {running[0].lifecycle} "
+                f"(from {running[0].s3_object_arn or 'another file'})"
+            )
+        if sql.database_exists(database):
+            raise DatabaseAlreadyExists(f"database {database!r} already exists on the instance")
+        started = sql.start_restore(database, s3_arn, kms_key_arn)
+    else:
+        started = ours
+    return {
+        "task_id": started.task_id,
+        "lifecycle": started.lifecycle,
+        "percent_complete": started.percent_complete,
+        "reused_existing_task": ours is not None,
+        "started_at": now.isoformat(),
+        "wait_seconds": FIRST_WAIT_SECONDS,
+    }
+
+
+def _task_of_this_migration(
+    tasks: list[RestoreTask], s3_arn: str, execution_started_at: datetime, sql: SqlServer
+) -> RestoreTask | None:
+    same_object = sorted(
+        (t for t in tasks if t.s3_object_arn == s3_arn), key=lambda t: t.task_id, reverse=True
+    )
+    for task in same_object:
+        if not task.finished:
+            return task
+    if not same_object:
+        return None
+    # rds_task_status reports times in the instance's time zone, without an offset.
+    offset = timedelta(minutes=sql.utc_offset_minutes())
+    since = execution_started_at.replace(tzinfo=None) - offset
+    for task in same_object:
+        if task.created_at is not None and task.created_at.replace(tzinfo=None) >= since:
+            return task
+    return None

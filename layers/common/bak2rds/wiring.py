@@ -1,0 +1,63 @@
+"""Builds the adapters a handler needs from settings and the step's payload."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from bak2rds import config
+from bak2rds.adapters import aws, secrets
+from bak2rds.adapters.cloudwatch import DmsMetrics
+from bak2rds.adapters.dms import Dms
+from bak2rds.adapters.rds import RdsApi
+from bak2rds.adapters.s3 import StagingBucket
+from bak2rds.adapters.sns import Topic
+from bak2rds.adapters.sqlserver import Connect, Credentials, Endpoint, SqlServer
+from bak2rds.adapters.stepfunctions import StateMachine
+
+
+def sql_server(target: dict[str, Any]) -> SqlServer:
+    import pymssql  # noqa: PLC0415 - only the three SQL steps pay for loading the driver
+
+    settings = config.sql()
+
+    def credentials(refresh: bool) -> Credentials:
+        return secrets.master_credentials(settings.secret_arn, refresh=refresh)
+
+    return SqlServer(
+        # pymssql's own stubs type the cursor more loosely than the Protocol bak2rds uses.
+        connect=cast(Connect, pymssql.connect),
+        endpoint=Endpoint(host=str(target["host"]), port=int(target["port"])),
+        credentials=credentials,
+        login_timeout_seconds=settings.login_timeout_seconds,
+        query_timeout_seconds=settings.query_timeout_seconds,
+    )
+
+
+def staging_bucket() -> StagingBucket:
+    return StagingBucket(aws.client("s3"))
+
+
+def rds_api() -> RdsApi:
+    return RdsApi(aws.client("rds"))
+
+
+def dms() -> Dms:
+    return Dms(aws.client("dms"))
+
+
+def dms_metrics() -> DmsMetrics:
+    return DmsMetrics(aws.client("cloudwatch"))
+
+
+def topic() -> Topic:
+    return Topic(aws.client("sns"), config.notify().topic_arn)
+
+
+def state_machine() -> StateMachine:
+    return StateMachine(aws.client("stepfunctions"), config.starter().state_machine_arn)
+
+
+def partition_of(arn: str) -> str:
+    """``arn:aws-cn:states:...`` → ``aws-cn``: S3 ARNs must use the same partition."""
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[0] == "arn" and parts[1] else "aws"

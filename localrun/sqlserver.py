@@ -1,0 +1,341 @@
+"""A simulated RDS for SQL Server endpoint, reached through ``pymssql.connect``.
+
+There is no SQL Server on the machines bak2rds is built on, so this stands in for one. It
+speaks only the statements bak2rds sends (anything else is a syntax error, as a typo would
+be), takes values only as parameters, and answers with the result-set shapes the RDS
+documentation gives for ``msdb.dbo.rds_restore_database`` and ``msdb.dbo.rds_task_status``:
+
+* a restore task is CREATED, then IN_PROGRESS with ``% complete`` rising with time, then
+  SUCCESS, ERROR (with ``task_info``) or CANCELLED; at most two tasks run at once, the rest
+  wait in CREATED;
+* a successful restore creates the database and writes ``msdb.dbo.restorehistory`` and
+  ``msdb.dbo.backupset`` rows with the LSNs of the backup that was restored;
+* restoring over an existing database (names compared without case) raises RDS's error;
+* logins are checked, connections must ask for encryption and autocommit.
+
+What it does not model: the two-minute refresh lag of ``rds_task_status``, storage, and
+any SQL beyond bak2rds's own statements. Time comes from an injected clock.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from pymssql import exceptions as pymssql_errors
+
+Row = tuple[Any, ...]
+TASK_COLUMNS = (
+    "task_id",
+    "task_type",
+    "database_name",
+    "% complete",
+    "duration(mins)",
+    "lifecycle",
+    "task_info",
+    "last_updated",
+    "created_at",
+    "S3_object_arn",
+    "overwrite_s3_backup_file",
+    "KMS_master_key_arn",
+    "filepath",
+    "overwrite_file",
+)
+MAX_RUNNING_TASKS = 2
+SYSTEM_DATABASES = ("master", "model", "msdb", "tempdb", "rdsadmin")
+
+
+@dataclass(frozen=True)
+class BackupInS3:
+    """What the simulated instance finds when it reads a backup from S3."""
+
+    database_name: str
+    first_lsn: int
+    checkpoint_lsn: int
+    last_lsn: int
+    restore_duration: timedelta = timedelta(minutes=10)
+    fails_with: str | None = None  # task_info of a restore that ends in ERROR
+    finished_at: datetime | None = None
+
+
+@dataclass
+class RestoreTaskRecord:
+    task_id: int
+    database_name: str
+    s3_arn: str
+    kms_key_arn: str | None
+    created_at: datetime
+    backup: BackupInS3 | None
+    lifecycle: str = "CREATED"
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    task_info: str = ""
+    percent: int = 0
+
+
+@dataclass
+class SimulatedRdsSqlServer:
+    clock: Callable[[], datetime]
+    username: str = "admin"
+    password: str = "simulated-password"  # noqa: S105 - the simulator's own login
+    utc_offset_minutes: int = 0
+    backups: dict[str, BackupInS3] = field(default_factory=dict)
+    databases: set[str] = field(default_factory=lambda: set(SYSTEM_DATABASES))
+    tasks: list[RestoreTaskRecord] = field(default_factory=list)
+    restore_history: list[dict[str, Any]] = field(default_factory=list)
+    executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    # Errors to raise instead of connecting / executing, consumed one per call. pymssql's
+    # shapes: connect raises OperationalError((number, message)), execute raises
+    # OperationalError(number, message).
+    connect_failures: list[Exception] = field(default_factory=list)
+    execute_failures: list[Exception] = field(default_factory=list)
+    _advanced_to: datetime | None = None
+
+    # ------------------------------------------------------------------ pymssql entry
+    def connect(self, **kwargs: Any) -> SimulatedConnection:
+        if self.connect_failures:
+            raise self.connect_failures.pop(0)
+        if kwargs.get("encryption") != "require":
+            raise pymssql_errors.OperationalError(
+                (20002, b"Adaptive Server connection failed (RDS requires an encrypted login)")
+            )
+        if kwargs.get("user") != self.username or kwargs.get("password") != self.password:
+            user = str(kwargs.get("user"))
+            raise pymssql_errors.OperationalError(
+                (18456, f"Login failed for user '{user}'.".encode())
+            )
+        return SimulatedConnection(self, autocommit=bool(kwargs.get("autocommit")))
+
+    # ------------------------------------------------------------------ test controls
+    def add_backup(self, s3_arn: str, backup: BackupInS3) -> None:
+        self.backups[s3_arn] = backup
+
+    def cancel(self, task_id: int) -> None:
+        task = self._task(task_id)
+        if task and task.lifecycle in {"CREATED", "IN_PROGRESS"}:
+            task.lifecycle, task.finished_at = "CANCELLED", self.clock()
+            task.task_info = "Task was cancelled by rds_cancel_task."
+
+    def restores_started(self) -> int:
+        return len(self.tasks)
+
+    # ------------------------------------------------------------------ statements
+    def execute(
+        self, sql: str, params: Sequence[Any], autocommit: bool
+    ) -> tuple[list[str], list[Row]]:
+        self.executed.append((sql, tuple(params)))
+        if self.execute_failures:
+            raise self.execute_failures.pop(0)
+        self._advance()
+        text = " ".join(sql.split())
+        for pattern, handler in self._statements():
+            match = re.fullmatch(pattern, text, re.IGNORECASE)
+            if match:
+                expected = text.count("%s") + text.count("%d")
+                if expected != len(params):
+                    raise pymssql_errors.ProgrammingError(
+                        8144, b"Procedure or function has too many arguments specified."
+                    )
+                if text.upper().startswith("EXEC MSDB.DBO.RDS_") and not autocommit:
+                    raise pymssql_errors.OperationalError(
+                        50000, b"This procedure cannot be run inside a user transaction."
+                    )
+                return handler(*params)
+        raise pymssql_errors.ProgrammingError(102, f"Incorrect syntax near '{text[:40]}'.".encode())
+
+    def _statements(self) -> list[tuple[str, Callable[..., tuple[list[str], list[Row]]]]]:
+        return [
+            (
+                r"EXEC msdb\.dbo\.rds_restore_database @restore_db_name = %s, "
+                r"@s3_arn_to_restore_from = %s(, @kms_master_key_arn = %s)?",
+                self._restore_database,
+            ),
+            (r"EXEC msdb\.dbo\.rds_task_status @task_id = %d", self._status_by_id),
+            (r"EXEC msdb\.dbo\.rds_task_status @db_name = %s", self._status_by_database),
+            (r"SELECT COUNT\(\*\) FROM sys\.databases WHERE name = %s", self._count_databases),
+            (r"SELECT DATEDIFF\(MINUTE, GETUTCDATE\(\), GETDATE\(\)\)", self._utc_offset),
+            (
+                r"SELECT TOP \(1\) bs\.first_lsn, .* FROM msdb\.dbo\.restorehistory AS rh .*",
+                self._latest_restore,
+            ),
+        ]
+
+    def _restore_database(
+        self, database: str, s3_arn: str, kms_key_arn: str | None = None
+    ) -> tuple[list[str], list[Row]]:
+        if not s3_arn:
+            raise pymssql_errors.OperationalError(50000, b"S3 ARN prefix cannot be empty.")
+        if self._database_exists(database):
+            raise pymssql_errors.OperationalError(
+                50000,
+                f"Database '{database}' already exists. Two databases that differ only by "
+                "case or accent are not allowed. Choose a different database name.".encode(),
+            )
+        task = RestoreTaskRecord(
+            task_id=len(self.tasks) + 1,
+            database_name=database,
+            s3_arn=s3_arn,
+            kms_key_arn=kms_key_arn,
+            created_at=self.clock(),
+            backup=self.backups.get(s3_arn),
+        )
+        self.tasks.append(task)
+        self._advance()
+        return list(TASK_COLUMNS), [self._task_row(task)]
+
+    def _status_by_id(self, task_id: int) -> tuple[list[str], list[Row]]:
+        task = self._task(int(task_id))
+        return list(TASK_COLUMNS), [self._task_row(task)] if task else []
+
+    def _status_by_database(self, database: str) -> tuple[list[str], list[Row]]:
+        rows = [
+            self._task_row(t) for t in self.tasks if t.database_name.lower() == database.lower()
+        ]
+        return list(TASK_COLUMNS), rows
+
+    def _count_databases(self, database: str) -> tuple[list[str], list[Row]]:
+        return [""], [(1 if self._database_exists(database) else 0,)]
+
+    def _utc_offset(self) -> tuple[list[str], list[Row]]:
+        return [""], [(self.utc_offset_minutes,)]
+
+    def _latest_restore(self, database: str) -> tuple[list[str], list[Row]]:
+        columns = [
+            "first_lsn",
+            "checkpoint_lsn",
+            "last_lsn",
+            "database_backup_lsn",
+            "database_name",
+            "type",
+            "backup_finish_date",
+            "restore_date",
+        ]
+        rows = [h for h in self.restore_history if h["destination_database_name"] == database]
+        rows.sort(key=lambda h: (h["restore_date"], h["restore_history_id"]), reverse=True)
+        return columns, [tuple(h[c] for c in columns) for h in rows[:1]]
+
+    # ------------------------------------------------------------------ task lifecycle
+    def _advance(self) -> None:
+        """Bring every task to the clock's time: queued tasks start when one of the two
+        slots frees, running tasks progress and finish at their exact end time."""
+        now = self.clock()
+        moment = self._advanced_to or now
+        while True:
+            for task in self.tasks:
+                running = sum(t.lifecycle == "IN_PROGRESS" for t in self.tasks)
+                if task.lifecycle == "CREATED" and running < MAX_RUNNING_TASKS:
+                    task.lifecycle, task.started_at = "IN_PROGRESS", max(moment, task.created_at)
+            ends = [(self._end_of(t), t) for t in self.tasks if t.lifecycle == "IN_PROGRESS"]
+            due = sorted((end, t.task_id, t) for end, t in ends if end <= now)
+            if not due:
+                break
+            moment, _, task = due[0]
+            self._finish(task, moment)
+        for task in self.tasks:
+            if task.lifecycle == "IN_PROGRESS" and task.started_at is not None:
+                share = (now - task.started_at) / self._duration(task)
+                task.percent = max(0, min(99, int(share * 100)))
+        self._advanced_to = now
+
+    def _duration(self, task: RestoreTaskRecord) -> timedelta:
+        return task.backup.restore_duration if task.backup else timedelta(seconds=30)
+
+    def _end_of(self, task: RestoreTaskRecord) -> datetime:
+        assert task.started_at is not None
+        return task.started_at + self._duration(task)
+
+    def _finish(self, task: RestoreTaskRecord, moment: datetime) -> None:
+        task.finished_at = moment
+        backup = task.backup
+        if backup is None:
+            task.lifecycle, task.task_info = "ERROR", "Access Denied"
+            return
+        if backup.fails_with:
+            task.lifecycle, task.task_info = "ERROR", backup.fails_with
+            return
+        task.lifecycle, task.percent = "SUCCESS", 100
+        task.task_info = "Task execution has finished successfully."
+        self.databases.add(task.database_name)
+        self.restore_history.append(
+            {
+                "restore_history_id": len(self.restore_history) + 1,
+                "destination_database_name": task.database_name,
+                "restore_date": self._local(moment),
+                "first_lsn": Decimal(backup.first_lsn),
+                "checkpoint_lsn": Decimal(backup.checkpoint_lsn),
+                "last_lsn": Decimal(backup.last_lsn),
+                "database_backup_lsn": Decimal(0),
+                "database_name": backup.database_name,
+                "type": "D",
+                "backup_finish_date": backup.finished_at,
+            }
+        )
+
+    def _task(self, task_id: int) -> RestoreTaskRecord | None:
+        return next((t for t in self.tasks if t.task_id == task_id), None)
+
+    def _task_row(self, task: RestoreTaskRecord) -> Row:
+        end = task.finished_at or self.clock()
+        minutes = int((end - task.started_at).total_seconds() // 60) if task.started_at else 0
+        return (
+            task.task_id,
+            "RESTORE_DB",
+            task.database_name,
+            task.percent,
+            minutes,
+            task.lifecycle,
+            task.task_info,
+            self._local(end),
+            self._local(task.created_at),
+            task.s3_arn,
+            0,
+            task.kms_key_arn,
+            None,
+            0,
+        )
+
+    def _local(self, moment: datetime) -> datetime:
+        """RDS reports times in the instance's time zone, as naive datetimes."""
+        return (moment + timedelta(minutes=self.utc_offset_minutes)).replace(tzinfo=None)
+
+    def _database_exists(self, database: str) -> bool:
+        return database.lower() in {name.lower() for name in self.databases}
+
+
+class SimulatedConnection:
+    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool) -> None:
+        self._server = server
+        self._autocommit = autocommit
+        self.closed = False
+
+    def cursor(self) -> SimulatedCursor:
+        if self.closed:
+            raise pymssql_errors.InterfaceError("Connection is closed.")
+        return SimulatedCursor(self._server, self._autocommit)
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class SimulatedCursor:
+    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool) -> None:
+        self._server = server
+        self._autocommit = autocommit
+        self._rows: list[Row] = []
+        self.description: list[tuple[Any, ...]] | None = None
+
+    def execute(self, operation: str, params: Any = ()) -> None:
+        values = params if isinstance(params, tuple) else (params,)
+        columns, self._rows = self._server.execute(operation, values, self._autocommit)
+        self.description = [(name, None, None, None, None, None, None) for name in columns]
+
+    def fetchall(self) -> list[Row]:
+        rows, self._rows = self._rows, []
+        return rows
+
+    def close(self) -> None:
+        self._rows = []

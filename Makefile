@@ -59,7 +59,8 @@ build: $(TOOLS)/.installed
 test: lint typecheck unit validate build
 
 demo: $(VENV)/.installed
-	$(PY) -m localrun.demo
+	@if [ -f localrun/demo.py ]; then $(PY) -m localrun.demo; \
+	else echo "make demo is coming: the local runtime of the workflow lands with its own issue."; fi
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

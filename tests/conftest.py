@@ -7,6 +7,7 @@ import pytest
 from bak2rds import config
 from bak2rds.adapters import aws
 from bak2rds.adapters.sqlserver import Credentials, Endpoint, SqlServer
+from bak2rds.observability import metrics
 from localrun.clock import ManualClock
 from localrun.sqlserver import SimulatedRdsSqlServer
 
@@ -17,12 +18,11 @@ def _fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Bak2RdsTests")
-    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "bak2rds")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     config.clear_cache()
     aws.reset_clients()
+    metrics.clear_metrics()
     yield
+    metrics.clear_metrics()
     config.clear_cache()
     aws.reset_clients()
 

@@ -64,3 +64,9 @@ def test_errors_without_a_code_map_to_a_catalogue_entry(
 def test_catalogue_entries_say_what_happened_and_what_to_do() -> None:
     for entry in CATALOGUE.values():
         assert entry.cause.endswith(".") and entry.action.endswith("."), entry.code
+
+
+def test_the_readme_renders_every_catalogue_entry() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for entry in CATALOGUE.values():
+        assert f"| `{entry.code}` | {entry.cause} | {entry.action} |" in readme, entry.code

@@ -13,7 +13,7 @@ step looks at the restore tasks RDS already has for the database:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bak2rds.adapters.sqlserver import RestoreTask, SqlServer
@@ -68,7 +68,7 @@ def _task_of_this_migration(
         return None
     # rds_task_status reports times in the instance's time zone, without an offset.
     offset = timedelta(minutes=sql.utc_offset_minutes())
-    since = execution_started_at.replace(tzinfo=None) - offset
+    since = execution_started_at.astimezone(UTC).replace(tzinfo=None) + offset
     for task in same_object:
         if task.created_at is not None and task.created_at.replace(tzinfo=None) >= since:
             return task

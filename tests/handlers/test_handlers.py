@@ -1,0 +1,150 @@
+"""Every handler, invoked as Lambda would with its sample input from events/."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dms.models import dms_backends
+from moto.sns.models import sns_backends
+
+from bak2rds.errors import DatabaseAlreadyExists, InvalidBackupObject
+from functions.check_cdc import app as check_cdc
+from functions.check_restore import app as check_restore
+from functions.check_target import app as check_target
+from functions.create_cdc_task import app as create_cdc_task
+from functions.derive_start_lsn import app as derive_start_lsn
+from functions.notify import app as notify
+from functions.read_backup_object import app as read_backup_object
+from functions.start_cdc_task import app as start_cdc_task
+from functions.start_migration import app as start_migration
+from functions.start_restore import app as start_restore
+from localrun.sqlserver import BackupInS3
+
+from .conftest import KEY, LambdaContext, World, load_event
+
+CONTEXT = LambdaContext()
+S3_ARN = "arn:aws:s3:::bak2rds-staging/incoming/Northwind.bak"
+
+
+def test_start_migration_starts_one_execution_per_object_version(world: World) -> None:
+    event = load_event("start_migration")
+    event["detail"]["object"]["version-id"] = world.version_id
+    first = start_migration.lambda_handler(event, CONTEXT)
+    again = start_migration.lambda_handler(event, CONTEXT)
+    assert first["execution_name"] == again["execution_name"]
+    assert first["execution_name"].startswith("Northwind-")
+    executions = boto3.client("stepfunctions").list_executions(
+        stateMachineArn=world.state_machine_arn
+    )
+    assert [e["name"] for e in executions["executions"]] == [first["execution_name"]]
+
+
+def test_read_backup_object_accepts_the_upload(world: World) -> None:
+    event = load_event("read_backup_object")
+    event["event"]["detail"]["object"]["version-id"] = world.version_id
+    migration = read_backup_object.lambda_handler(event, CONTEXT)
+    assert (migration["database_name"], migration["key"], migration["s3_arn"]) == (
+        "Northwind",
+        KEY,
+        S3_ARN,
+    )
+
+
+def test_read_backup_object_refuses_a_version_that_is_gone(world: World) -> None:
+    event = load_event("read_backup_object")  # its version id was never uploaded here
+    with pytest.raises(InvalidBackupObject) as caught:
+        read_backup_object.lambda_handler(event, CONTEXT)
+    assert caught.value.code == "BACKUP_OBJECT_MISSING"
+
+
+def test_check_target_finds_the_sql_server_endpoint(world: World) -> None:
+    target = check_target.lambda_handler(load_event("check_target"), CONTEXT)
+    assert target["engine"] == "sqlserver-se"
+    assert target["host"] and target["port"]
+
+
+def test_the_sql_steps_restore_and_derive_the_start_lsn(world: World) -> None:
+    world.sql.add_backup(
+        S3_ARN, BackupInS3("Northwind", 20000000024300001, 20000000024400001, 20000000025000001)
+    )
+    restore = start_restore.lambda_handler(load_event("start_restore"), CONTEXT)
+    assert restore["task_id"] == 1
+    world.clock.advance(3600)
+    event = load_event("check_restore")
+    event["restore"] = restore
+    checked = check_restore.lambda_handler(event, CONTEXT)
+    assert checked["succeeded"] is True
+    start = derive_start_lsn.lambda_handler(load_event("derive_start_lsn"), CONTEXT)
+    assert start["dms"] == "00000014:000000f3:0001"
+
+
+def test_start_restore_never_restores_over_an_existing_database(world: World) -> None:
+    world.sql.databases.add("Northwind")
+    with pytest.raises(DatabaseAlreadyExists):
+        start_restore.lambda_handler(load_event("start_restore"), CONTEXT)
+    assert world.sql.restores_started() == 0
+
+
+def test_the_cdc_steps_create_start_and_watch_the_task(world: World) -> None:
+    cdc = create_cdc_task.lambda_handler(load_event("create_cdc_task"), CONTEXT)
+    assert cdc["task_id"] == "bak2rds-northwind-3f9a1c2b7d4e"
+    assert cdc["replication_instance_id"] == "bak2rds-replication"
+    task = boto3.client("dms").describe_replication_tasks()["ReplicationTasks"][0]
+    assert (
+        task["MigrationType"],
+        json.loads(task["ReplicationTaskSettings"])["FullLoadSettings"],
+    ) == (
+        "cdc",
+        {"TargetTablePrepMode": "DO_NOTHING"},
+    )
+    start_event = load_event("start_cdc_task")
+    start_event["cdc"] = cdc
+    assert start_cdc_task.lambda_handler(start_event, CONTEXT)["started"] is False  # still creating
+    dms_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].replication_tasks[
+        cdc["task_arn"]
+    ].status = "ready"
+    started = start_cdc_task.lambda_handler(start_event, CONTEXT)
+    assert started["started"] is True
+
+    boto3.client("cloudwatch").put_metric_data(
+        Namespace="AWS/DMS",
+        MetricData=[
+            {
+                "MetricName": name,
+                "Dimensions": [
+                    {"Name": "ReplicationInstanceIdentifier", "Value": "bak2rds-replication"},
+                    {
+                        "Name": "ReplicationTaskIdentifier",
+                        "Value": cdc["task_arn"].rsplit(":", 1)[-1],
+                    },
+                ],
+                "Timestamp": world.clock.now() - timedelta(seconds=30),
+                "Value": 12.0,
+            }
+            for name in ("CDCLatencySource", "CDCLatencyTarget")
+        ],
+    )
+    check_event = load_event("check_cdc")
+    check_event["cdc"] = started
+    checked = check_cdc.lambda_handler(check_event, CONTEXT)
+    assert (checked["status"], checked["latency_seconds"], checked["good_checks"]) == (
+        "running",
+        12.0,
+        1,
+    )
+
+
+def test_notify_publishes_milestones_and_failures(world: World) -> None:
+    notify.lambda_handler(load_event("notify"), CONTEXT)
+    failure = notify.lambda_handler(load_event("notify_failure"), CONTEXT)
+    assert failure["code"] == "RESTORE_ACCESS_DENIED"
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[world.topic_arn].sent_notifications
+    subjects = [notification[2] for notification in sent]
+    assert subjects == [
+        "[bak2rds] Northwind: CDC started at 00000014:000000f3:0001",
+        "[bak2rds] Northwind: FAILED RESTORE_ACCESS_DENIED",
+    ]

@@ -1,0 +1,180 @@
+"""Create CDC Task, Start CDC Task and Check CDC with in-memory DMS and CloudWatch fakes."""
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from bak2rds.adapters.cloudwatch import CdcLatency
+from bak2rds.adapters.dms import ReplicationTask
+from bak2rds.config import CdcSettings, DmsSettings
+from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
+from bak2rds.steps import check_cdc, create_cdc_task, start_cdc_task
+from localrun.clock import ManualClock
+
+SETTINGS = DmsSettings(
+    replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
+    source_endpoint_arn="arn:aws:dms:us-east-1:123456789012:endpoint:SRC",
+    target_endpoint_arn="arn:aws:dms:us-east-1:123456789012:endpoint:TGT",
+    table_mappings='{"rules":[]}',
+)
+MIGRATION = {"database_name": "Northwind"}
+START_LSN = {"dms": "00000014:000000f3:0001", "source_database": "Northwind"}
+
+
+@dataclass
+class FakeDms:
+    endpoints: dict[str, str] = field(
+        default_factory=lambda: {
+            SETTINGS.source_endpoint_arn: "Northwind",
+            SETTINGS.target_endpoint_arn: "",
+        }
+    )
+    tasks: dict[str, ReplicationTask] = field(default_factory=dict)
+    started_at: dict[str, str] = field(default_factory=dict)
+    created: int = 0
+
+    def find_task(self, identifier: str) -> ReplicationTask | None:
+        return next((t for t in self.tasks.values() if t.identifier == identifier), None)
+
+    def describe_task(self, arn: str) -> ReplicationTask:
+        return self.tasks[arn]
+
+    def create_cdc_task(self, identifier: str, **_: Any) -> ReplicationTask:
+        self.created += 1
+        task = ReplicationTask(
+            f"arn:aws:dms:us-east-1:123456789012:task:T{self.created}",
+            identifier,
+            "creating",
+            "",
+            "",
+            False,
+        )
+        self.tasks[task.arn] = task
+        return task
+
+    def start_cdc(self, arn: str, position: str) -> ReplicationTask:
+        self.started_at[arn] = position
+        self.tasks[arn] = replace(self.tasks[arn], status="starting", started=True)
+        return self.tasks[arn]
+
+    def set_status(self, arn: str, status: str, reason: str = "") -> None:
+        self.tasks[arn] = replace(self.tasks[arn], status=status, last_failure_message=reason)
+
+    def replication_instance_identifier(self, arn: str) -> str:
+        return "ri-name"
+
+    def endpoint_database(self, arn: str) -> str:
+        return self.endpoints[arn]
+
+
+@dataclass
+class FakeMetrics:
+    latency: CdcLatency = field(default_factory=lambda: CdcLatency(None, None))
+    asked: list[tuple[str, str]] = field(default_factory=list)
+
+    def latest_latency(self, instance: str, task: str, now: datetime) -> CdcLatency:
+        self.asked.append((instance, task))
+        return self.latency
+
+
+def _created(dms: FakeDms) -> dict[str, Any]:
+    return create_cdc_task.run("Northwind-0123abcd", MIGRATION, START_LSN, dms, SETTINGS)  # type: ignore[arg-type]
+
+
+def test_the_task_is_created_once_and_found_again_on_retry() -> None:
+    dms = FakeDms()
+    first = _created(dms)
+    again = _created(dms)
+    assert first["task_arn"] == again["task_arn"]
+    assert first["task_id"] == "bak2rds-northwind-0123abcd"
+    assert first["replication_instance_id"] == "ri-name"
+    assert dms.created == 1
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "database"),
+    [(SETTINGS.target_endpoint_arn, "Pubs"), (SETTINGS.source_endpoint_arn, "Pubs")],
+)
+def test_an_endpoint_for_another_database_is_refused(endpoint: str, database: str) -> None:
+    dms = FakeDms()
+    dms.endpoints[endpoint] = database
+    with pytest.raises(DmsRequestRejected) as caught:
+        _created(dms)
+    assert caught.value.code == "DMS_ENDPOINT_MISMATCH"
+    assert dms.created == 0
+
+
+def test_the_task_starts_at_the_start_lsn_only_once_it_is_ready() -> None:
+    dms = FakeDms()
+    cdc = _created(dms)
+    waiting = start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+    assert waiting["started"] is False
+    dms.set_status(cdc["task_arn"], "ready")
+    started = start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+    assert started["started"] is True
+    assert dms.started_at == {cdc["task_arn"]: "00000014:000000f3:0001"}
+    # a retry after the start went through does not start it again
+    dms.started_at.clear()
+    assert start_cdc_task.run(cdc, START_LSN, dms)["started"] is True  # type: ignore[arg-type]
+    assert dms.started_at == {}
+
+
+def test_a_task_that_failed_before_start_is_reported() -> None:
+    dms = FakeDms()
+    cdc = _created(dms)
+    dms.set_status(cdc["task_arn"], "failed", "endpoint test failed")
+    with pytest.raises(CdcTaskFailed, match="endpoint test failed"):
+        start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+
+
+def _check(
+    cdc: dict[str, Any], dms: FakeDms, metrics: FakeMetrics, clock: ManualClock
+) -> dict[str, Any]:
+    return check_cdc.run(cdc, dms, metrics, CdcSettings(60, 3), clock.now())  # type: ignore[arg-type]
+
+
+def test_ready_after_three_consecutive_checks_under_the_threshold() -> None:
+    dms, metrics, clock = FakeDms(), FakeMetrics(), ManualClock()
+    cdc = _created(dms)
+    dms.set_status(cdc["task_arn"], "running")
+    metrics.latency = CdcLatency(3600, 3500)
+    cdc = _check(cdc, dms, metrics, clock)
+    assert (cdc["ready"], cdc["good_checks"], cdc["latency_seconds"]) == (False, 0, 3600)
+    assert metrics.asked == [("ri-name", "T1")]  # CloudWatch dimension is the ARN's resource id
+    metrics.latency = CdcLatency(20, 45)
+    for expected in (1, 2):
+        clock.advance(cdc["wait_seconds"])
+        cdc = _check(cdc, dms, metrics, clock)
+        assert (cdc["ready"], cdc["good_checks"]) == (False, expected)
+    metrics.latency = CdcLatency(20, 61)  # one bad check resets the streak
+    cdc = _check(cdc, dms, metrics, clock)
+    assert cdc["good_checks"] == 0
+    metrics.latency = CdcLatency(5, 5)
+    for _ in range(3):
+        cdc = _check(cdc, dms, metrics, clock)
+    assert cdc["ready"] is True
+
+
+def test_missing_datapoints_never_count_as_caught_up() -> None:
+    dms, metrics, clock = FakeDms(), FakeMetrics(CdcLatency(0, None)), ManualClock()
+    cdc = _created(dms)
+    dms.set_status(cdc["task_arn"], "running")
+    for _ in range(5):
+        cdc = _check(cdc, dms, metrics, clock)
+    assert cdc["ready"] is False
+
+
+@pytest.mark.parametrize(
+    ("status", "code"), [("failed", "DMS_TASK_FAILED"), ("stopped", "DMS_TASK_STOPPED")]
+)
+def test_a_task_that_fails_or_stops_while_catching_up_ends_the_migration(
+    status: str, code: str
+) -> None:
+    dms, metrics, clock = FakeDms(), FakeMetrics(), ManualClock()
+    cdc = _created(dms)
+    dms.set_status(cdc["task_arn"], status, "Last Error: log backup chain broken")
+    with pytest.raises(CdcTaskFailed, match="log backup chain broken") as caught:
+        _check(cdc, dms, metrics, clock)
+    assert caught.value.code == code

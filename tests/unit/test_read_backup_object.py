@@ -1,0 +1,112 @@
+import copy
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bak2rds.adapters.s3 import ObjectFacts
+from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName
+from bak2rds.steps import read_backup_object
+
+EVENT = json.loads((Path(__file__).parents[2] / "events" / "start_migration.json").read_text())
+VERSION = EVENT["detail"]["object"]["version-id"]
+
+
+@dataclass
+class FakeBucket:
+    objects: dict[tuple[str, str], ObjectFacts] = field(default_factory=dict)
+    newest: dict[str, str] = field(default_factory=dict)
+    heads: list[tuple[str, str]] = field(default_factory=list)
+
+    def put(
+        self,
+        key: str,
+        size: int = 100,
+        version: str = VERSION,
+        metadata: dict[str, str] | None = None,
+    ) -> None:
+        self.objects[(key, version)] = ObjectFacts(key, version, size, "etag", metadata or {})
+        self.newest[key] = version
+
+    def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
+        self.heads.append((key, version_id))
+        return self.objects.get((key, version_id or self.newest.get(key, "")))
+
+
+def _event(key: str) -> dict[str, Any]:
+    event = copy.deepcopy(EVENT)
+    event["detail"]["object"]["key"] = key
+    return event
+
+
+def test_a_backup_becomes_a_migration() -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak")
+    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    assert migration["database_name"] == "Northwind"
+    assert migration["s3_arn"] == "arn:aws:s3:::bak2rds-staging/incoming/Northwind.bak"
+    assert migration["version_id"] == VERSION
+
+
+def test_url_encoded_keys_are_decoded() -> None:
+    bucket = FakeBucket()
+    bucket.put("in/Sales 2026.bak", metadata={"database-name": "Sales2026"})
+    migration = read_backup_object.run(_event("in/Sales+2026.bak"), bucket, "aws")  # type: ignore[arg-type]
+    assert migration["key"] == "in/Sales 2026.bak"
+    assert (migration["database_name"], migration["database_name_from"]) == (
+        "Sales2026",
+        "metadata",
+    )
+
+
+def test_a_key_sent_verbatim_is_found_too() -> None:
+    bucket = FakeBucket()
+    bucket.put("in/C++Lib.bak", metadata={"database-name": "CppLib"})
+    migration = read_backup_object.run(_event("in/C++Lib.bak"), bucket, "aws-cn")  # type: ignore[arg-type]
+    assert migration["key"] == "in/C++Lib.bak"
+    assert migration["s3_arn"].startswith("arn:aws-cn:s3:::")
+
+
+@pytest.mark.parametrize(
+    ("setup", "key", "code"),
+    [
+        (lambda b: None, "incoming/Northwind.bak", "BACKUP_OBJECT_MISSING"),
+        (
+            lambda b: b.put("incoming/Northwind.bak", size=0),
+            "incoming/Northwind.bak",
+            "EMPTY_BACKUP_OBJECT",
+        ),
+        (
+            lambda b: b.put("incoming/Northwind.bak", size=6 * 1024**4),
+            "incoming/Northwind.bak",
+            "BACKUP_TOO_LARGE",
+        ),
+        (lambda b: b.put("x.bak.tmp"), "x.bak.tmp", "NOT_A_BAK_FILE"),
+        (lambda b: b.put("folder/"), "folder/", "NOT_A_BAK_FILE"),
+    ],
+)
+def test_bad_uploads_are_refused_with_their_code(setup: Any, key: str, code: str) -> None:
+    bucket = FakeBucket()
+    setup(bucket)
+    with pytest.raises(InvalidBackupObject) as caught:
+        read_backup_object.run(_event(key), bucket, "aws")  # type: ignore[arg-type]
+    assert caught.value.code == code
+
+
+def test_a_superseded_version_is_not_restored() -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak")
+    bucket.put("incoming/Northwind.bak", version="newer")
+    with pytest.raises(InvalidBackupObject) as caught:
+        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    assert caught.value.code == "BACKUP_OBJECT_SUPERSEDED"
+
+
+@pytest.mark.parametrize("override", ["x]; DROP DATABASE master;--", "", "master"])
+def test_metadata_overrides_are_validated_like_keys(override: str) -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak", metadata={"database-name": override})
+    with pytest.raises(InvalidDatabaseName):
+        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]

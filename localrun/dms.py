@@ -1,0 +1,339 @@
+"""AWS DMS where moto falls short: task lifecycle, CDC start position, CDC latency metrics.
+
+moto's DMS backend stores tasks, instances and endpoints, and answers the API; this module
+wraps a few of its methods so the tasks behave like DMS over *simulated* time:
+
+* a new task is ``creating`` for ``ready_after``, then ``ready`` (moto: ``creating`` forever);
+* ``StartReplicationTask`` is refused unless the task is ``ready`` (moto starts from any
+  state); the ``StartReplicationTaskType`` and ``CdcStartPosition`` are recorded and
+  checked for a DMS-accepted form (moto drops both); the task is ``starting`` for
+  ``starting_for``, then ``running``;
+* ``fail(task, message)`` makes a task ``failed`` with DMS's ``StopReason`` and
+  ``LastFailureMessage`` (fields moto never returns);
+* while a task runs, DMS publishes ``AWS/DMS`` ``CDCLatencySource``/``CDCLatencyTarget``
+  each minute, with the dimensions DMS uses (``ReplicationInstanceIdentifier`` = the
+  instance's name, ``ReplicationTaskIdentifier`` = the last part of the task ARN). The
+  latency starts at ``CdcLatencyProfile.initial_seconds`` and falls as CDC catches up; the
+  datapoints go into moto's CloudWatch backend, so ``GetMetricData`` reads them as usual;
+* task ARNs end in a random resource id like DMS's (moto: the task identifier), so code that
+  confuses the identifier with the resource id fails locally as it would in AWS;
+* ``DescribeReplicationTasks`` with filters that match nothing raises
+  ``ResourceNotFoundFault`` as DMS does (moto: an empty list).
+
+Not modelled: full load, table statistics, task settings validation, stop/resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import re
+import string
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest import mock
+
+from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
+from moto.dms.exceptions import DmsClientError, InvalidResourceStateFault, ResourceNotFoundFault
+from moto.dms.models import DatabaseMigrationServiceBackend, FakeReplicationTask, dms_backends
+from moto.dms.responses import DatabaseMigrationServiceResponse
+
+from localrun.clock import ManualClock
+
+# CdcStartPosition forms DMS accepts: a native LSN (fn_dblog form), a checkpoint, a time.
+_NATIVE_LSN = re.compile(r"[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}")
+_CHECKPOINT = re.compile(r"checkpoint:V1#.+")
+_START_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+class InvalidParameterValueException(DmsClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidParameterValueException", message)
+
+
+@dataclass(frozen=True)
+class CdcLatencyProfile:
+    """How CDC latency evolves once a task runs: from ``initial_seconds``, falling by
+    ``catch_up_per_second`` each simulated second, to ``floor_seconds``; the target side
+    trails the source side by ``target_lag_seconds``."""
+
+    initial_seconds: float = 1800.0
+    catch_up_per_second: float = 1.5
+    floor_seconds: float = 4.0
+    target_lag_seconds: float = 2.0
+
+    def source_at(self, running_for: timedelta) -> float:
+        falling = self.initial_seconds - self.catch_up_per_second * running_for.total_seconds()
+        return round(max(self.floor_seconds, falling), 1)
+
+    def target_at(self, running_for: timedelta) -> float:
+        return round(self.source_at(running_for) + self.target_lag_seconds, 1)
+
+
+@dataclass
+class SimulatedTask:
+    """What the stand-in knows of one DMS task, beyond what moto stores."""
+
+    arn: str
+    identifier: str
+    replication_instance_arn: str
+    created_at: datetime
+    start_type: str | None = None
+    cdc_start_position: str | None = None
+    start_requested_at: datetime | None = None
+    failure: str | None = None
+    metrics_until: datetime | None = None  # last minute a datapoint was published for
+    status_history: list[tuple[datetime, str]] = field(default_factory=list)
+
+    @property
+    def resource_id(self) -> str:
+        return self.arn.rsplit(":", 1)[-1]
+
+
+class SimulatedDms:
+    def __init__(
+        self,
+        clock: ManualClock,
+        account_id: str,
+        region: str,
+        ready_after: timedelta = timedelta(minutes=3),
+        starting_for: timedelta = timedelta(minutes=1),
+        latency: CdcLatencyProfile | None = None,
+    ) -> None:
+        self.clock = clock
+        self.account_id = account_id
+        self.region = region
+        self.ready_after = ready_after
+        self.starting_for = starting_for
+        self.latency = latency or CdcLatencyProfile()
+        self.tasks: dict[str, SimulatedTask] = {}
+        self._lock = threading.RLock()
+
+    # ------------------------------------------------------------------ test controls
+    def task(self, arn_or_identifier: str) -> SimulatedTask:
+        with self._lock:
+            for task in self.tasks.values():
+                if arn_or_identifier in (task.arn, task.identifier):
+                    return task
+        raise KeyError(f"no DMS task {arn_or_identifier!r}")
+
+    def status(self, arn_or_identifier: str) -> str:
+        with self._lock:
+            task = self.task(arn_or_identifier)
+            self._refresh()
+            return str(self._moto_task(task.arn).status)
+
+    def fail(self, arn_or_identifier: str, message: str) -> None:
+        """The task fails now, as DMS reports it (status, StopReason, LastFailureMessage)."""
+        with self._lock:
+            self.task(arn_or_identifier).failure = message
+            self._refresh()
+
+    # ------------------------------------------------------------------ moto wiring
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[SimulatedDms]:
+        """Patch moto's DMS and CloudWatch backends for the duration of the block."""
+        stand_in = self
+        create = DatabaseMigrationServiceBackend.create_replication_task
+        describe = DatabaseMigrationServiceBackend.describe_replication_tasks
+        to_dict = FakeReplicationTask.to_dict
+        get_metric_data = CloudWatchBackend.get_metric_data
+
+        def create_replication_task(
+            backend: DatabaseMigrationServiceBackend, **kwargs: Any
+        ) -> FakeReplicationTask:
+            task = create(backend, **kwargs)
+            return stand_in._adopt(backend, task)
+
+        def describe_replication_tasks(
+            backend: DatabaseMigrationServiceBackend, filters: list[dict[str, Any]], **kwargs: Any
+        ) -> list[FakeReplicationTask]:
+            with stand_in._lock:
+                stand_in._refresh()
+                found = list(describe(backend, filters=filters, **kwargs))
+            if filters and not found:
+                raise ResourceNotFoundFault("No Replication Tasks found matching provided filters")
+            return found
+
+        def start_replication_task(response: DatabaseMigrationServiceResponse) -> str:
+            return stand_in._start(
+                response.dms_backend,
+                arn=response._get_param("ReplicationTaskArn"),
+                start_type=response._get_param("StartReplicationTaskType"),
+                position=response._get_param("CdcStartPosition"),
+            )
+
+        def task_to_dict(task: FakeReplicationTask) -> dict[str, Any]:
+            return stand_in._describe(task, to_dict(task))
+
+        def cloudwatch_get_metric_data(backend: CloudWatchBackend, **kwargs: Any) -> Any:
+            stand_in.publish_metrics()
+            return get_metric_data(backend, **kwargs)
+
+        patches: list[tuple[type, str, Callable[..., Any]]] = [
+            (DatabaseMigrationServiceBackend, "create_replication_task", create_replication_task),
+            (
+                DatabaseMigrationServiceBackend,
+                "describe_replication_tasks",
+                describe_replication_tasks,
+            ),
+            (DatabaseMigrationServiceResponse, "start_replication_task", start_replication_task),
+            (FakeReplicationTask, "to_dict", task_to_dict),
+            (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
+        ]
+        with contextlib.ExitStack() as stack:
+            for owner, name, replacement in patches:
+                stack.enter_context(mock.patch.object(owner, name, replacement))
+            yield self
+
+    def _backend(self) -> DatabaseMigrationServiceBackend:
+        return dms_backends[self.account_id][self.region]
+
+    def _moto_task(self, arn: str) -> FakeReplicationTask:
+        return self._backend().replication_tasks[arn]
+
+    def _adopt(
+        self, backend: DatabaseMigrationServiceBackend, task: FakeReplicationTask
+    ) -> FakeReplicationTask:
+        """Give a new task a DMS-style ARN and start its simulated life."""
+        with self._lock:
+            old_arn = task.arn
+            task.arn = f"{old_arn.rsplit(':', 1)[0]}:{resource_id()}"
+            backend.replication_tasks[task.arn] = backend.replication_tasks.pop(old_arn)
+            tags = backend.tagger.list_tags_for_resource(old_arn)["Tags"]
+            backend.tagger.delete_all_tags_for_resource(old_arn)
+            backend.tagger.tag_resource(task.arn, tags)
+            now = self.clock.now()
+            task.creation_date = now
+            self.tasks[task.arn] = SimulatedTask(
+                arn=task.arn,
+                identifier=task.id,
+                replication_instance_arn=task.replication_instance_arn,
+                created_at=now,
+            )
+            self._refresh()
+            return task
+
+    def _start(
+        self,
+        backend: DatabaseMigrationServiceBackend,
+        arn: str,
+        start_type: str | None,
+        position: str | None,
+    ) -> str:
+        with self._lock:
+            self._refresh()
+            if arn not in backend.replication_tasks or arn not in self.tasks:
+                raise ResourceNotFoundFault("Replication Task not found")
+            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            if start_type not in {"start-replication", "resume-processing", "reload-target"}:
+                raise InvalidParameterValueException(
+                    f"Invalid StartReplicationTaskType: {start_type}"
+                )
+            if task.status != "ready" or simulated.start_requested_at is not None:
+                raise InvalidResourceStateFault(
+                    f"Replication task is in state {task.status}, cannot be started with "
+                    f"{start_type} (it must be ready and never started)"
+                )
+            if position is not None and not any(
+                form.fullmatch(position) for form in (_NATIVE_LSN, _CHECKPOINT, _START_TIME)
+            ):
+                raise InvalidParameterValueException(f"Invalid CdcStartPosition: {position}")
+            simulated.start_type, simulated.cdc_start_position = start_type, position
+            simulated.start_requested_at = self.clock.now()
+            self._refresh()
+            return json.dumps({"ReplicationTask": task.to_dict()})
+
+    def _describe(self, task: FakeReplicationTask, described: dict[str, Any]) -> dict[str, Any]:
+        simulated = self.tasks.get(task.arn)
+        if simulated is None:
+            return described
+        started = simulated.start_requested_at
+        described["ReplicationTaskStartDate"] = started.isoformat() if started else None
+        if simulated.cdc_start_position is not None:
+            described["CdcStartPosition"] = simulated.cdc_start_position
+        if simulated.failure is not None:
+            described["StopReason"] = "Stop Reason FATAL_ERROR"
+            described["LastFailureMessage"] = simulated.failure
+        return described
+
+    def _refresh(self) -> None:
+        """Bring every task's status to the clock's time."""
+        now = self.clock.now()
+        backend = self._backend()
+        for simulated in self.tasks.values():
+            task = backend.replication_tasks.get(simulated.arn)
+            if task is None:
+                continue
+            status = self._status_at(simulated, now)
+            if status != task.status:
+                task.status = status
+                simulated.status_history.append((now, status))
+            task.start_date = simulated.start_requested_at
+
+    def _status_at(self, task: SimulatedTask, now: datetime) -> str:
+        if task.failure is not None:
+            return "failed"
+        if task.start_requested_at is None:
+            return "ready" if now >= task.created_at + self.ready_after else "creating"
+        return "running" if now >= self._running_since(task) else "starting"
+
+    def _running_since(self, task: SimulatedTask) -> datetime:
+        assert task.start_requested_at is not None
+        return task.start_requested_at + self.starting_for
+
+    # ------------------------------------------------------------------ CloudWatch
+    def publish_metrics(self) -> None:
+        """Publish the per-minute CDC latency datapoints of running tasks up to now."""
+        with self._lock:
+            self._refresh()
+            now = self.clock.now()
+            for task in self.tasks.values():
+                if task.start_requested_at is None or task.failure is not None:
+                    continue
+                since = self._running_since(task)
+                minute = _minute(max(since, now - timedelta(minutes=15)))
+                if task.metrics_until is not None:
+                    minute = max(minute, task.metrics_until + timedelta(minutes=1))
+                while minute <= now:
+                    if minute >= since:
+                        self._put_latency(task, minute, minute - since)
+                    task.metrics_until = minute
+                    minute += timedelta(minutes=1)
+
+    def _put_latency(self, task: SimulatedTask, at: datetime, running_for: timedelta) -> None:
+        instance = self._backend().replication_instances.get(task.replication_instance_arn)
+        dimensions = [
+            {"Name": "ReplicationInstanceIdentifier", "Value": instance.id if instance else ""},
+            {"Name": "ReplicationTaskIdentifier", "Value": task.resource_id},
+        ]
+        cloudwatch_backends[self.account_id][self.region].put_metric_data(
+            "AWS/DMS",
+            [
+                {
+                    "MetricName": name,
+                    "Value": value,
+                    "Unit": "Seconds",
+                    "Dimensions": dimensions,
+                    "Timestamp": at.astimezone(UTC).replace(tzinfo=None),  # moto keeps naive UTC
+                }
+                for name, value in (
+                    ("CDCLatencySource", self.latency.source_at(running_for)),
+                    ("CDCLatencyTarget", self.latency.target_at(running_for)),
+                )
+            ],
+        )
+
+
+def resource_id() -> str:
+    """A DMS-style resource id: 26 upper-case letters and digits, starting with a letter."""
+    alphabet = string.ascii_uppercase + string.digits
+    return random.choice(string.ascii_uppercase) + "".join(random.choices(alphabet, k=25))
+
+
+def _minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)

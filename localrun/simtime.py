@@ -1,0 +1,138 @@
+"""Simulated time for moto's state machine interpreter: hours of waiting in milliseconds.
+
+moto runs each execution in a thread of its own, and really sleeps in ``Wait`` states and
+between ``Retry`` attempts. The runtime replaces both sleeps with ``SimulatedTime.sleep``,
+which parks the interpreter thread until the injected ``ManualClock`` reaches its wake-up
+time. The clock is moved by ``SimulatedTime.run`` only, as a discrete-event simulation:
+
+1. wait (in real time, bounded) until every running execution is parked in a sleep, i.e.
+   nothing is being computed and no handler is running;
+2. stop if no execution is left, or if the caller's condition holds;
+3. otherwise move the clock to the earliest wake-up time, wake the sleepers due then, and
+   go back to 1.
+
+So concurrent executions share one consistent timeline (two executions waiting 60 s each
+take 60 simulated seconds, not 120), and nothing moves while a test inspects or changes the
+world between two ``run`` calls. A sleep that starts while no ``run`` is in progress just
+stays parked until the next one.
+
+Limits: one interpreter thread per execution is assumed (no ``Map``/``Parallel`` states),
+and a task that waits for a callback (``.waitForTaskToken``) is not counted as parked.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from localrun.clock import ManualClock
+
+_POLL_SECONDS = 0.05  # how often a parked thread checks whether its execution was stopped
+
+
+class SimulationStalled(TimeoutError):
+    """The executions neither finished nor all parked within the real-time bound."""
+
+
+@dataclass
+class _Sleeper:
+    wake_at: datetime
+    woken: bool = False
+
+
+class SimulatedTime:
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self._condition = threading.Condition()
+        self._running = 0
+        self._sleepers: list[_Sleeper] = []
+        self._crashes: list[BaseException] = []
+        self._closed = False
+
+    # ------------------------------------------------------------------ interpreter side
+    def execution_started(self) -> None:
+        with self._condition:
+            self._running += 1
+
+    def execution_ended(self, crash: BaseException | None = None) -> None:
+        with self._condition:
+            self._running -= 1
+            if crash is not None:
+                self._crashes.append(crash)
+            self._condition.notify_all()
+
+    def sleep(self, seconds: float, still_wanted: Callable[[], bool] = lambda: True) -> None:
+        """Park the calling interpreter thread for ``seconds`` of simulated time."""
+        if seconds <= 0:
+            return
+        with self._condition:
+            sleeper = _Sleeper(self.clock.now() + timedelta(seconds=seconds))
+            self._sleepers.append(sleeper)
+            self._condition.notify_all()
+            while not sleeper.woken and not self._closed:
+                if not still_wanted():  # the execution was stopped
+                    self._sleepers.remove(sleeper)
+                    self._condition.notify_all()
+                    return
+                self._condition.wait(_POLL_SECONDS)
+
+    # ------------------------------------------------------------------ driver side
+    def run(self, until: Callable[[], bool] | None = None, timeout_seconds: float = 60.0) -> None:
+        """Move simulated time until no execution runs, or ``until()`` holds when all are parked.
+
+        Raises ``SimulationStalled`` if that takes more than ``timeout_seconds`` of real time,
+        and re-raises an exception that crashed an interpreter thread.
+        """
+        deadline = time.monotonic() + timeout_seconds
+        with self._condition:
+            while True:
+                while len(self._sleepers) < self._running:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise SimulationStalled(
+                            f"{self._running} execution(s) running, {len(self._sleepers)} "
+                            f"parked after {timeout_seconds} s of real time"
+                        )
+                    self._condition.wait(min(remaining, 1.0))
+                if self._crashes:
+                    raise RuntimeError("moto's interpreter crashed") from self._crashes.pop(0)
+                if self._running == 0 or (until is not None and until()):
+                    return
+                self._advance_to_next_wake_up()
+
+    def _advance_to_next_wake_up(self) -> None:
+        wake_at = min(sleeper.wake_at for sleeper in self._sleepers)
+        step = (wake_at - self.clock.now()).total_seconds()
+        if step > 0:
+            self.clock.advance(step)
+        now = self.clock.now()
+        for sleeper in [s for s in self._sleepers if s.wake_at <= now]:
+            sleeper.woken = True
+            self._sleepers.remove(sleeper)
+        self._condition.notify_all()
+
+    @property
+    def running(self) -> int:
+        with self._condition:
+            return self._running
+
+    def close(self) -> None:
+        """Release every parked thread (the runtime is shutting down)."""
+        with self._condition:
+            self._closed = True
+            self._sleepers.clear()
+            self._condition.notify_all()
+
+    def wait_until_idle(self, timeout_seconds: float) -> bool:
+        """Wait (in real time) until no interpreter thread runs; False if some still do."""
+        deadline = time.monotonic() + timeout_seconds
+        with self._condition:
+            while self._running > 0:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._condition.wait(remaining)
+            return True

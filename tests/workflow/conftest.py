@@ -1,0 +1,44 @@
+"""Workflow tests: the real state machine and handlers on moto, in simulated time.
+
+Each test gets a ``LocalRuntime`` (template.yaml deployed into a fresh moto) on the shared
+``clock`` and ``sql_sim`` fixtures of tests/conftest.py, so a test can arrange the simulated
+RDS instance (backups, failures) and read it afterwards. The DMS endpoints name the database
+the tests migrate, as an operator would configure them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from localrun.clock import ManualClock
+from localrun.runtime import LocalRuntime
+from localrun.sqlserver import SimulatedRdsSqlServer
+
+DATABASE = "Northwind"
+
+StartRuntime = Callable[..., LocalRuntime]
+
+
+@pytest.fixture
+def start_runtime(clock: ManualClock, sql_sim: SimulatedRdsSqlServer) -> Iterator[StartRuntime]:
+    """Start a runtime with options (closed at the end of the test)."""
+    with ExitStack() as stack:
+
+        def start(**options: Any) -> LocalRuntime:
+            settings: dict[str, Any] = {
+                "dms_source_database": DATABASE,
+                "dms_target_database": DATABASE,
+                **options,
+            }
+            return stack.enter_context(LocalRuntime(clock=clock, sql=sql_sim, **settings))
+
+        yield start
+
+
+@pytest.fixture
+def runtime(start_runtime: StartRuntime) -> LocalRuntime:
+    return start_runtime()

@@ -1,0 +1,154 @@
+"""The local runtime's stand-ins behave like the services they replace.
+
+Checked through the same APIs the product uses (boto3 against moto, pymssql), without
+running the state machine.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+import boto3
+import pymssql
+import pytest
+from botocore.exceptions import ClientError
+
+from localrun.clock import ManualClock
+from localrun.runtime import LocalRuntime
+from localrun.template import TemplateError
+from tests.workflow.conftest import StartRuntime
+
+pytestmark = pytest.mark.workflow
+
+TABLE_MAPPINGS = '{"rules":[]}'
+
+
+def create_task(runtime: LocalRuntime, identifier: str) -> str:
+    dms = boto3.client("dms")
+    source, target = (
+        runtime.function("CreateCdcTaskFunction").environment[name]
+        for name in ("DMS_SOURCE_ENDPOINT_ARN", "DMS_TARGET_ENDPOINT_ARN")
+    )
+    created = dms.create_replication_task(
+        ReplicationTaskIdentifier=identifier,
+        SourceEndpointArn=source,
+        TargetEndpointArn=target,
+        ReplicationInstanceArn=runtime.parameter("DmsReplicationInstanceArn"),
+        MigrationType="cdc",
+        TableMappings=TABLE_MAPPINGS,
+    )
+    return str(created["ReplicationTask"]["ReplicationTaskArn"])
+
+
+def test_a_dms_task_gets_ready_then_starts_only_once_at_a_valid_position(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    dms = boto3.client("dms")
+    arn = create_task(runtime, "bak2rds-check")
+    assert arn.rsplit(":", 1)[-1] != "bak2rds-check"  # a resource id, as in DMS
+
+    with pytest.raises(ClientError, match="InvalidResourceStateFault"):
+        dms.start_replication_task(
+            ReplicationTaskArn=arn,
+            StartReplicationTaskType="start-replication",
+            CdcStartPosition="00000014:000000f3:0001",
+        )
+    clock.advance(180)
+    assert runtime.dms.status(arn) == "ready"
+    with pytest.raises(ClientError, match="InvalidParameterValueException"):
+        dms.start_replication_task(
+            ReplicationTaskArn=arn,
+            StartReplicationTaskType="start-replication",
+            CdcStartPosition="20000000024300001",  # msdb's numeric form, not DMS's
+        )
+    dms.start_replication_task(
+        ReplicationTaskArn=arn,
+        StartReplicationTaskType="start-replication",
+        CdcStartPosition="00000014:000000f3:0001",
+    )
+    assert runtime.dms.status(arn) == "starting"
+    clock.advance(60)
+    (task,) = dms.describe_replication_tasks(
+        Filters=[{"Name": "replication-task-arn", "Values": [arn]}]
+    )["ReplicationTasks"]
+    assert (task["Status"], task["CdcStartPosition"]) == ("running", "00000014:000000f3:0001")
+    with pytest.raises(ClientError, match="InvalidResourceStateFault"):
+        dms.start_replication_task(
+            ReplicationTaskArn=arn, StartReplicationTaskType="start-replication"
+        )
+    with pytest.raises(ClientError, match="ResourceNotFoundFault"):
+        dms.describe_replication_tasks(
+            Filters=[{"Name": "replication-task-id", "Values": ["no-such-task"]}]
+        )
+
+
+def test_cdc_latency_is_published_per_minute_under_the_dms_dimensions_and_falls(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    dms, cloudwatch = boto3.client("dms"), boto3.client("cloudwatch")
+    arn = create_task(runtime, "bak2rds-latency")
+    clock.advance(180)
+    dms.start_replication_task(
+        ReplicationTaskArn=arn,
+        StartReplicationTaskType="start-replication",
+        CdcStartPosition="00000014:000000f3:0001",
+    )
+    instance = dms.describe_replication_instances()["ReplicationInstances"][0]
+    dimensions = [
+        {
+            "Name": "ReplicationInstanceIdentifier",
+            "Value": instance["ReplicationInstanceIdentifier"],
+        },
+        {"Name": "ReplicationTaskIdentifier", "Value": arn.rsplit(":", 1)[-1]},
+    ]
+
+    def latest(metric: str) -> list[float]:
+        now = clock.now()
+        result = cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "latency",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": "AWS/DMS",
+                            "MetricName": metric,
+                            "Dimensions": dimensions,
+                        },
+                        "Period": 60,
+                        "Stat": "Maximum",
+                    },
+                }
+            ],
+            StartTime=(now - timedelta(minutes=10)).astimezone(UTC),
+            EndTime=now,
+            ScanBy="TimestampDescending",
+        )
+        return [float(v) for v in result["MetricDataResults"][0]["Values"]]
+
+    assert latest("CDCLatencySource") == []  # nothing while the task is starting
+    clock.advance(600)
+    source, target = latest("CDCLatencySource"), latest("CDCLatencyTarget")
+    assert len(source) == len(target) >= 8
+    assert source == sorted(source)  # newest first, and falling
+    assert all(t > s for s, t in zip(source, target, strict=True))
+
+
+def test_sql_reaches_the_simulated_instance_only_on_the_rds_endpoint(
+    runtime: LocalRuntime,
+) -> None:
+    host, port = runtime.rds_endpoint
+    login = {"user": runtime.sql.username, "password": runtime.sql.password}
+    options = {"autocommit": True, "encryption": "require", **login}
+
+    assert pymssql.connect(server=host, port=str(port), **options) is not None
+    with pytest.raises(pymssql.exceptions.OperationalError, match="20009"):
+        pymssql.connect(server="elsewhere.example", port=str(port), **options)
+
+
+def test_parameters_are_checked_as_cloudformation_checks_them(start_runtime: StartRuntime) -> None:
+    with pytest.raises(TemplateError, match="StartLsnStrategy"):
+        start_runtime(parameters={"StartLsnStrategy": "newest_lsn"})
+    with pytest.raises(TemplateError, match="CdcReadyChecks"):
+        start_runtime(parameters={"CdcReadyChecks": "0"})
+    with pytest.raises(ValueError, match="RdsInstanceIdentifier"):
+        start_runtime(parameters={"RdsInstanceIdentifier": "mine"})

@@ -36,6 +36,7 @@ def test_start_migration_starts_one_execution_per_object_version(world: World) -
     first = start_migration.lambda_handler(event, CONTEXT)
     again = start_migration.lambda_handler(event, CONTEXT)
     assert first["execution_name"] == again["execution_name"]
+    assert (first["duplicate"], again["duplicate"]) == (False, True)
     assert first["execution_name"].startswith("Northwind-")
     executions = boto3.client("stepfunctions").list_executions(
         stateMachineArn=world.state_machine_arn

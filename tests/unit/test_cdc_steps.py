@@ -20,6 +20,7 @@ SETTINGS = DmsSettings(
     table_mappings='{"rules":[]}',
 )
 MIGRATION = {"database_name": "Northwind"}
+NOW = ManualClock().now()
 START_LSN = {"dms": "00000014:000000f3:0001", "source_database": "Northwind"}
 
 
@@ -109,15 +110,15 @@ def test_an_endpoint_for_another_database_is_refused(endpoint: str, database: st
 def test_the_task_starts_at_the_start_lsn_only_once_it_is_ready() -> None:
     dms = FakeDms()
     cdc = _created(dms)
-    waiting = start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+    waiting = start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
     assert waiting["started"] is False
     dms.set_status(cdc["task_arn"], "ready")
-    started = start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+    started = start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
     assert started["started"] is True
     assert dms.started_at == {cdc["task_arn"]: "00000014:000000f3:0001"}
     # a retry after the start went through does not start it again
     dms.started_at.clear()
-    assert start_cdc_task.run(cdc, START_LSN, dms)["started"] is True  # type: ignore[arg-type]
+    assert start_cdc_task.run(cdc, START_LSN, dms, NOW)["started"] is True  # type: ignore[arg-type]
     assert dms.started_at == {}
 
 
@@ -126,7 +127,7 @@ def test_a_task_that_failed_before_start_is_reported() -> None:
     cdc = _created(dms)
     dms.set_status(cdc["task_arn"], "failed", "endpoint test failed")
     with pytest.raises(CdcTaskFailed, match="endpoint test failed"):
-        start_cdc_task.run(cdc, START_LSN, dms)  # type: ignore[arg-type]
+        start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
 
 
 def _check(
@@ -178,3 +179,22 @@ def test_a_task_that_fails_or_stops_while_catching_up_ends_the_migration(
     with pytest.raises(CdcTaskFailed, match="log backup chain broken") as caught:
         _check(cdc, dms, metrics, clock)
     assert caught.value.code == code
+
+
+def _poll_while_preparing(
+    cdc: dict[str, Any], dms: FakeDms, clock: ManualClock, waits: list[int]
+) -> None:
+    for _ in range(1000):
+        cdc = start_cdc_task.run(cdc, START_LSN, dms, clock.now())  # type: ignore[arg-type]
+        waits.append(cdc["wait_seconds"])
+        clock.advance(cdc["wait_seconds"])
+
+
+def test_a_task_that_never_becomes_ready_stops_the_migration_after_two_hours() -> None:
+    dms, clock = FakeDms(), ManualClock()
+    waits: list[int] = []
+    with pytest.raises(DmsRequestRejected, match=r"still 'creating' after 1[23]\d minutes"):
+        _poll_while_preparing(_created(dms), dms, clock, waits)
+    # backing off keeps two hours of waiting to a few dozen checks, not 240
+    assert waits[0] == 30
+    assert len(waits) < 60

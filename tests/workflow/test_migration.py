@@ -155,8 +155,8 @@ def test_the_same_object_event_delivered_again_starts_no_second_execution_or_res
 
     responses = [*first, *redelivered, *second_event, *late]
     assert len({r["execution_arn"] for r in responses}) == 1
-    # Same name and input while running: Step Functions returns the running execution.
-    assert [r["duplicate"] for r in responses] == [False, False, True, True]
+    # Every delivery after the first is recognised as a duplicate, running or finished.
+    assert [r["duplicate"] for r in responses] == [False, True, True, True]
     assert len(runtime.executions()) == 1
     assert sql_sim.restores_started() == 1
     assert_milestones_published(runtime)
@@ -229,14 +229,6 @@ def test_the_start_lsn_strategy_parameter_reaches_the_dms_task(
     assert task.cdc_start_position == "00000014:000000f5:0001"  # 20000000024500001
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "product bug: Start Restore takes a running restore of the same S3 key for its own, "
-        "though it restores an older version uploaded by another migration "
-        "(bak2rds/steps/start_restore.py, _task_of_this_migration)"
-    ),
-)
 def test_a_newer_upload_of_the_same_key_does_not_adopt_the_restore_under_way(
     runtime: LocalRuntime, sql_sim: SimulatedRdsSqlServer
 ) -> None:

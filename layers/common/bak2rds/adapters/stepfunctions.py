@@ -16,12 +16,21 @@ class StateMachine:
         self._arn = state_machine_arn
 
     def start_once(self, name: str, execution_input: dict[str, Any]) -> tuple[str, bool]:
-        """Start the execution ``name``; returns (execution ARN, known duplicate?).
+        """Start the execution ``name``; returns (execution ARN, was it a duplicate?).
 
-        Step Functions refuses a second execution with a name already used (for 90 days),
-        which is what turns a duplicate event into a no-op. (While the first execution is
-        still running, a call with identical input succeeds and returns the same ARN.)
+        An execution name can be used once (for 90 days): an existing execution of that name
+        means the event was delivered before. Step Functions answers a repeated StartExecution
+        for a *running* execution with that execution, so look first; the refusal
+        (ExecutionAlreadyExists) covers two deliveries racing past the look.
         """
+        arn = self._execution_arn(name)
+        try:
+            with aws_call("Step Functions DescribeExecution"):
+                self._sfn.describe_execution(executionArn=arn)
+            return arn, True
+        except ClientError as error:
+            if error_code(error) != "ExecutionDoesNotExist":
+                raise
         try:
             with aws_call("Step Functions StartExecution"):
                 response = self._sfn.start_execution(
@@ -29,7 +38,7 @@ class StateMachine:
                 )
         except ClientError as error:
             if error_code(error) == "ExecutionAlreadyExists":
-                return self._execution_arn(name), True
+                return arn, True
             raise
         return str(response["executionArn"]), False
 

@@ -1,25 +1,40 @@
-"""Start CDC Task: start-replication at the CDC start position, once the task is ready."""
+"""Start CDC Task: start-replication at the CDC start position, once the task is ready.
+
+DMS prepares a new task for a few minutes. The wait backs off like a restore's, and a task
+that is still not ready after ``MAX_PREPARATION`` stops the migration: polling for ever would
+end the execution at Step Functions' history limit without a word.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from bak2rds.adapters.dms import Dms
-from bak2rds.errors import CdcTaskFailed
-from bak2rds.polling import FIRST_WAIT_SECONDS
+from bak2rds.clock import parse_timestamp
+from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
+from bak2rds.polling import next_restore_wait
 
+MAX_PREPARATION = timedelta(hours=2)
 _STILL_PREPARING = frozenset({"creating", "modifying", "testing", "moving"})
 _ALREADY_STARTED = frozenset({"starting", "running"})
 
 
-def run(cdc: dict[str, Any], start_lsn: dict[str, Any], dms: Dms) -> dict[str, Any]:
+def run(cdc: dict[str, Any], start_lsn: dict[str, Any], dms: Dms, now: datetime) -> dict[str, Any]:
     task = dms.describe_task(cdc["task_arn"])
+    preparing_since = cdc.get("preparing_since") or now.isoformat()
+    waited = (now - parse_timestamp(preparing_since)).total_seconds()
     if task.status in _ALREADY_STARTED or (task.started and task.status != "ready"):
         started = True  # a retry after start_replication_task already went through
     elif task.status == "ready":
         task = dms.start_cdc(task.arn, start_lsn["dms"])
         started = True
     elif task.status in _STILL_PREPARING:
+        if waited > MAX_PREPARATION.total_seconds():
+            raise DmsRequestRejected(
+                f"DMS task {task.identifier} is still {task.status!r} after "
+                f"{int(waited // 60)} minutes; check the replication instance and endpoints"
+            )
         started = False
     else:
         raise CdcTaskFailed(
@@ -30,5 +45,6 @@ def run(cdc: dict[str, Any], start_lsn: dict[str, Any], dms: Dms) -> dict[str, A
         **cdc,
         "status": task.status,
         "started": started,
-        "wait_seconds": FIRST_WAIT_SECONDS,
+        "preparing_since": preparing_since,
+        "wait_seconds": next_restore_wait(waited, 0),
     }

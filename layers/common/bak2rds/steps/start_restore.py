@@ -3,10 +3,10 @@
 A retried or duplicated invocation must not start a second restore. Before starting, the
 step looks at the restore tasks RDS already has for the database:
 
-* a queued or running task for the same S3 object is this migration's: reuse it;
-* a finished task for the same object created since this execution started is also this
-  migration's (the Lambda died after EXEC returned and the restore was quick): reuse it and
-  let Check Restore report how it ended;
+* a task for the same S3 object created since this execution started is this migration's
+  (the Lambda died after EXEC returned): reuse it, queued, running or finished, and let Check
+  Restore report how it ends. A task for the same key created *before* is not, even while it
+  runs: it restores an older upload of that key for another migration;
 * a queued or running task for another object means someone else is restoring: stop;
 * an existing database is never replaced: stop.
 """
@@ -61,9 +61,6 @@ def _task_of_this_migration(
     same_object = sorted(
         (t for t in tasks if t.s3_object_arn == s3_arn), key=lambda t: t.task_id, reverse=True
     )
-    for task in same_object:
-        if not task.finished:
-            return task
     if not same_object:
         return None
     # rds_task_status reports times in the instance's time zone, without an offset.

@@ -58,9 +58,9 @@ build: $(TOOLS)/.installed
 
 test: lint typecheck unit validate build
 
+# make demo ARGS="--restore-minutes 600" or ARGS="--fail-restore"
 demo: $(VENV)/.installed
-	@if [ -f localrun/demo.py ]; then $(PY) -m localrun.demo; \
-	else echo "make demo is coming: the local runtime of the workflow lands with its own issue."; fi
+	$(PY) -m localrun.demo $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

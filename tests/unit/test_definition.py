@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+
+from localrun.template import load_yaml
 
 ROOT = Path(__file__).parents[2]
 ASL_PATH = ROOT / "statemachine" / "migration.asl.json"
@@ -22,23 +23,7 @@ LAMBDA_SERVICE_ERRORS = {
 }
 
 
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads !Ref, !GetAtt, !Sub ... as plain {"Ref": ...}-style values."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _tag)
-TEMPLATE: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(), _CloudFormationLoader)
+TEMPLATE: dict[str, Any] = load_yaml(ROOT / "template.yaml")
 RESOURCES: dict[str, dict[str, Any]] = TEMPLATE["Resources"]
 FUNCTIONS = {name: r for name, r in RESOURCES.items() if r["Type"] == "AWS::Serverless::Function"}
 MACHINE = RESOURCES["MigrationStateMachine"]["Properties"]
@@ -51,7 +36,7 @@ def test_the_state_machine_is_loaded_from_the_asl_file_with_substitutions() -> N
     assert used == set(MACHINE["DefinitionSubstitutions"])
     for key, value in MACHINE["DefinitionSubstitutions"].items():
         assert key.endswith("FunctionArn")
-        assert value == {"Fn::GetAtt": f"{key.removesuffix('Arn')}.Arn"}
+        assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))

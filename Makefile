@@ -13,11 +13,12 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= $(REGION)
 
-.PHONY: help test lint typecheck unit validate build demo clean
+.PHONY: help test lint typecheck unit validate build demo bench clean
 
 help:
 	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint)"
 	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
+	@echo "make bench  polling cost of 10 min to 24 h restores plus 3 days of CDC catch-up"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON313) -m venv $(VENV)
@@ -61,6 +62,10 @@ test: lint typecheck unit validate build
 # make demo ARGS="--restore-minutes 600" or ARGS="--fail-restore"
 demo: $(VENV)/.installed
 	$(PY) -m localrun.demo $(ARGS)
+
+# Prints the polling-cost table of the README; exits 1 if a target is missed.
+bench: $(VENV)/.installed
+	$(PY) -m localrun.bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

@@ -9,7 +9,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 
 from bak2rds.errors import AwsAccessDenied, Bak2RdsError, TransientDependencyError
 
@@ -79,5 +79,3 @@ def aws_call(
         raise
     except (ConnectionError, HTTPClientError) as error:
         raise TransientDependencyError(f"{what}: {error}") from error
-    except BotoCoreError:
-        raise

@@ -60,10 +60,13 @@ from moto.dms.models import dms_backends
 from moto.events.models import EventPattern
 from moto.sns.models import sns_backends
 
+from bak2rds.lsn import Lsn
+from localrun.backupimage import BackupImage
 from localrun.clock import ManualClock
 from localrun.dms import CdcLatencyProfile, SimulatedDms, resource_id
 from localrun.interpreter import INTERPRETER_DIFFERENCES, MOTO_CONFIG, patched_interpreter
 from localrun.lambdas import LambdaService, LocalFunction
+from localrun.rdstarget import create_target
 from localrun.simtime import SimulatedTime
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
 from localrun.template import (
@@ -92,8 +95,6 @@ RUNTIME_PARAMETERS = frozenset(
 DEFAULT_FIRST_LSN = 20000000024300001
 DEFAULT_CHECKPOINT_LSN = 20000000024500001
 DEFAULT_LAST_LSN = 20000000025000001
-# bak2rds does not read an upload's body (yet), and the simulated instance neither.
-PLACEHOLDER_BACKUP = b"TAPE" + bytes(4092)
 
 
 class DeliveryFailed(RuntimeError):
@@ -325,20 +326,16 @@ class LocalRuntime:
         self,
         key: str,
         backup: BackupInS3 | None = None,
-        body: bytes = PLACEHOLDER_BACKUP,
+        body: bytes | BackupImage | None = None,
         metadata: Mapping[str, str] | None = None,
     ) -> Upload:
         """Put an object into the staging bucket and register what RDS will find in it.
 
         ``backup`` is what the simulated instance restores from that S3 ARN (by default a
         full backup of the database named by the key, with DESIGN.md's example LSNs).
+        ``body`` is the object: by default a backup whose header says what ``backup`` does;
+        a BackupImage for another header; bytes for anything else.
         """
-        response = self._client("s3").put_object(
-            Bucket=self.bucket, Key=key, Body=body, Metadata=dict(metadata or {})
-        )
-        version_id = str(response.get("VersionId") or "")
-        etag = str(response["ETag"]).strip('"')
-        s3_arn = f"arn:{self._pseudo().partition}:s3:::{self.bucket}/{key}"
         if backup is None:
             backup = BackupInS3(
                 database_name=_stem(key),
@@ -346,9 +343,23 @@ class LocalRuntime:
                 checkpoint_lsn=DEFAULT_CHECKPOINT_LSN,
                 last_lsn=DEFAULT_LAST_LSN,
             )
+        if body is None:
+            body = BackupImage(
+                database_name=backup.database_name,
+                first_lsn=Lsn.from_numeric(backup.first_lsn),
+                checkpoint_lsn=Lsn.from_numeric(backup.checkpoint_lsn),
+                last_lsn=Lsn.from_numeric(backup.last_lsn),
+            )
+        content = body.to_bytes() if isinstance(body, BackupImage) else body
+        response = self._client("s3").put_object(
+            Bucket=self.bucket, Key=key, Body=content, Metadata=dict(metadata or {})
+        )
+        version_id = str(response.get("VersionId") or "")
+        etag = str(response["ETag"]).strip('"')
+        s3_arn = f"arn:{self._pseudo().partition}:s3:::{self.bucket}/{key}"
         self.sql.add_backup(s3_arn, backup)
-        event = self.object_created_event(key, len(body), etag, version_id)
-        return Upload(self.bucket, key, version_id, etag, len(body), s3_arn, backup, event)
+        event = self.object_created_event(key, len(content), etag, version_id)
+        return Upload(self.bucket, key, version_id, etag, len(content), s3_arn, backup, event)
 
     def object_created_event(
         self, key: str, size: int, etag: str, version_id: str = ""
@@ -548,20 +559,9 @@ class LocalRuntime:
         return str(secret["ARN"])
 
     def _create_rds_instance(self) -> None:
-        rds = self._client("rds")
-        rds.create_db_instance(
-            DBInstanceIdentifier=self.rds_instance_id,
-            Engine="sqlserver-se",
-            EngineVersion="15.00.4415.2.v1",
-            LicenseModel="license-included",
-            DBInstanceClass="db.m6i.xlarge",
-            AllocatedStorage=200,
-            MasterUsername=self.sql.username,
-            MasterUserPassword=self.sql.password,
+        self.rds_endpoint = create_target(
+            self._client("rds"), self.rds_instance_id, self.sql.username, self.sql.password
         )
-        instance = rds.describe_db_instances(DBInstanceIdentifier=self.rds_instance_id)
-        endpoint = instance["DBInstances"][0]["Endpoint"]
-        self.rds_endpoint = (str(endpoint["Address"]), int(endpoint["Port"]))
 
     def _create_dms_resources(self) -> tuple[str, str, str]:
         dms = self._client("dms")

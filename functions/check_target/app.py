@@ -15,4 +15,4 @@ from bak2rds.steps import check_target
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return check_target.run(config.target().instance_id, wiring.rds_api())
+    return check_target.run(config.target().instance_id, event["migration"], wiring.rds_api())

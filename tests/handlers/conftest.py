@@ -13,7 +13,10 @@ import pymssql
 import pytest
 from moto import mock_aws
 
+from bak2rds.lsn import Lsn
+from localrun.backupimage import BackupImage
 from localrun.clock import ManualClock
+from localrun.rdstarget import create_target
 from localrun.sqlserver import SimulatedRdsSqlServer
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -51,16 +54,12 @@ def world(
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        version = s3.put_object(Bucket=BUCKET, Key=KEY, Body=b"TAPE" + b"\0" * 1020)["VersionId"]
+        body = BackupImage(
+            "Northwind", Lsn(20, 243, 1), Lsn(20, 244, 1), Lsn(20, 250, 1)
+        ).to_bytes()
+        version = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)["VersionId"]
 
-        boto3.client("rds").create_db_instance(
-            DBInstanceIdentifier="bak2rds-target",
-            Engine="sqlserver-se",
-            DBInstanceClass="db.m5.large",
-            AllocatedStorage=100,
-            MasterUsername=sql_sim.username,
-            MasterUserPassword=sql_sim.password,
-        )
+        create_target(boto3.client("rds"), "bak2rds-target", sql_sim.username, sql_sim.password)
         secret_arn = boto3.client("secretsmanager").create_secret(
             Name="rds-master",
             SecretString=json.dumps({"username": sql_sim.username, "password": sql_sim.password}),

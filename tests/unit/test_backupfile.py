@@ -24,6 +24,7 @@ import pytest
 from bak2rds.backupfile import (
     HEADER_READ_BYTES,
     BackupHeader,
+    CompressedBackup,
     NotASqlServerBackup,
     read_backup_header,
 )
@@ -292,13 +293,17 @@ NOT_BACKUPS = {
     "SQL script": (b"USE [master]\nGO\nCREATE TABLE dbo.t (id int);\n", "SQL script"),
     "gzip": (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(100), "gzip"),
     "zip": (b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(100), "ZIP archive"),
-    "compressed SQL Server backup": (b"MSSQLBAK\x02\x00\x00\x00" + bytes(100), "compressed"),
     "UTF-16 script": ("\ufeffCREATE TABLE t (id int)".encode("utf-16-le"), "UTF-16 text"),
     "HTML error page": (b"<!DOCTYPE html><html><body>403 Forbidden</body></html>", "HTML"),
     "plain text": (b"hello\nworld\n", "text file (first line 'hello')"),
     "random bytes": (random.Random(20240611).randbytes(65536), "unrecognised binary data"),
     "SQL Server data file": (b"\x01\x0f\x00\x00\x08\x00" + bytes(8186), "database file"),
 }
+
+
+def test_given_a_compressed_backup_then_compressed_backup_is_raised() -> None:
+    with pytest.raises(CompressedBackup, match="compressed SQL Server backup"):
+        read_backup_header(b"MSSQLBAK\x02\x00\x00\x00" + bytes(100))
 
 
 @pytest.mark.parametrize(("data", "says"), NOT_BACKUPS.values(), ids=NOT_BACKUPS.keys())

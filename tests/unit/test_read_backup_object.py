@@ -1,4 +1,5 @@
 import copy
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -7,28 +8,43 @@ from typing import Any
 import pytest
 
 from bak2rds.adapters.s3 import ObjectFacts
-from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName
+from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName, UnusableBackup
+from bak2rds.lsn import Lsn
 from bak2rds.steps import read_backup_object
+from localrun.backupimage import BackupImage
 
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "start_migration.json").read_text())
 VERSION = EVENT["detail"]["object"]["version-id"]
 
 
+NORTHWIND = BackupImage("Northwind", Lsn(20, 243, 1), Lsn(20, 244, 1), Lsn(20, 250, 1))
+
+
 @dataclass
 class FakeBucket:
     objects: dict[tuple[str, str], ObjectFacts] = field(default_factory=dict)
+    bodies: dict[tuple[str, str], bytes] = field(default_factory=dict)
     newest: dict[str, str] = field(default_factory=dict)
     heads: list[tuple[str, str]] = field(default_factory=list)
+    reads: list[int] = field(default_factory=list)
 
     def put(
         self,
         key: str,
-        size: int = 100,
+        size: int = 100_000,
         version: str = VERSION,
         metadata: dict[str, str] | None = None,
+        body: bytes | None = None,
     ) -> None:
         self.objects[(key, version)] = ObjectFacts(key, version, size, "etag", metadata or {})
+        self.bodies[(key, version)] = (
+            NORTHWIND.to_bytes(min(size, 100_000)) if body is None else body
+        )
         self.newest[key] = version
+
+    def read_start(self, bucket: str, key: str, version_id: str, length: int) -> bytes:
+        self.reads.append(length)
+        return self.bodies[(key, version_id)][:length]
 
     def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
         self.heads.append((key, version_id))
@@ -110,3 +126,70 @@ def test_metadata_overrides_are_validated_like_keys(override: str) -> None:
     bucket.put("incoming/Northwind.bak", metadata={"database-name": override})
     with pytest.raises(InvalidDatabaseName):
         read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+
+
+def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib() -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak", size=5 * 1024**4)
+    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    assert bucket.reads == [1024 * 1024]
+    assert migration["backup"] | {"backup_set_id": "-"} == {
+        "header_read": True,
+        "backup_type": "FULL",
+        "source_database": "Northwind",
+        "source_server": "EC2AMAZ-SOURCE",
+        "sql_version": "15.0",
+        "sql_build": "15.0.4236",
+        "first_lsn": "00000014:000000f3:0001",
+        "checkpoint_lsn": "00000014:000000f4:0001",
+        "last_lsn": "00000014:000000fa:0001",
+        "database_backup_lsn": None,
+        "compressed": False,
+        "backup_set_id": "-",
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "says"),
+    [
+        (b"PGDMP\x01\x0e" + bytes(200), "NOT_A_SQL_SERVER_BACKUP", "PostgreSQL"),
+        (b"version https://git-lfs.github.com/spec/v1\n", "NOT_A_SQL_SERVER_BACKUP", "LFS"),
+        (NORTHWIND.to_bytes()[:3000], "NOT_A_SQL_SERVER_BACKUP", "truncated"),
+        (
+            dataclasses.replace(NORTHWIND, backup_type="DIFFERENTIAL").to_bytes(),
+            "UNSUPPORTED_BACKUP_TYPE",
+            "differential backup of 'Northwind'",
+        ),
+        (
+            dataclasses.replace(NORTHWIND, backup_type="LOG").to_bytes(),
+            "UNSUPPORTED_BACKUP_TYPE",
+            "log backup",
+        ),
+        (
+            dataclasses.replace(NORTHWIND, password_protected=True).to_bytes(),
+            "PASSWORD_PROTECTED_BACKUP",
+            "password",
+        ),
+        (
+            dataclasses.replace(NORTHWIND, family_count=2, family_sequence_number=2).to_bytes(),
+            "STRIPED_BACKUP",
+            "file 2 of 2",
+        ),
+    ],
+    ids=["pg_dump", "lfs-pointer", "truncated", "differential", "log", "password", "stripe"],
+)
+def test_a_backup_rds_must_not_restore_is_refused_from_its_header(
+    body: bytes, code: str, says: str
+) -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak", size=len(body), body=body)
+    with pytest.raises(UnusableBackup, match=says) as caught:
+        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    assert caught.value.code == code
+
+
+def test_a_compressed_backup_is_accepted_with_its_header_unread() -> None:
+    bucket = FakeBucket()
+    bucket.put("incoming/Northwind.bak", body=b"MSSQLBAK" + bytes(4096))
+    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    assert migration["backup"] == {"header_read": False, "compressed": True}

@@ -98,6 +98,17 @@ class NotASqlServerBackup(ValueError):
         self.looks_like = looks_like
 
 
+class CompressedBackup(NotASqlServerBackup):
+    """A SQL Server backup taken WITH COMPRESSION: its header cannot be read here.
+
+    Compressed backups wrap the whole MTF stream in XPRESS-compressed chunks (an
+    ``MSSQLBAK`` container); RDS restores them, but this reader does not decompress.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("a compressed SQL Server backup (MSSQLBAK container)")
+
+
 @dataclass(frozen=True, slots=True)
 class BackupHeader:
     """The backup set described by one backup file (one file of a striped set).
@@ -114,8 +125,9 @@ class BackupHeader:
         database_backup_lsn: checkpoint LSN of the latest full backup before this one, i.e.
             the base a differential or log backup belongs to; None if there was none.
         compressed: an MTF compression marker is set (SSET software compression or the first
-            data stream). SQL Server writes compressed backups in another container, which
-            ``read_backup_header`` rejects, so on real files this is False.
+            data stream). SQL Server writes compressed backups in another container, for
+            which ``read_backup_header`` raises ``CompressedBackup``, so on real files this
+            is False.
         password_protected: taken WITH PASSWORD / MEDIAPASSWORD (a password is recorded in
             the media or backup set header); RESTORE needs the password.
         family_count: number of files (media families) the backup is striped over; 1 if none.
@@ -146,9 +158,12 @@ class BackupHeader:
 def read_backup_header(source: bytes | bytearray | memoryview | SeekableReader) -> BackupHeader:
     """Parse the header of a backup given as bytes or a seekable binary file object.
 
-    Reads at most ``HEADER_READ_BYTES`` from the start; raises ``NotASqlServerBackup``.
+    Reads at most ``HEADER_READ_BYTES`` from the start; raises ``NotASqlServerBackup``, or
+    its subclass ``CompressedBackup`` for a real backup whose header is compressed.
     """
     buf = _head(source)
+    if buf.startswith(b"MSSQLBAK"):
+        raise CompressedBackup
     if not buf.startswith(b"TAPE"):
         raise NotASqlServerBackup(_describe(buf))
     try:
@@ -179,12 +194,6 @@ def _describe(buf: bytes) -> str:
     """Say what a file that does not start with an MTF TAPE block looks like."""
     if buf.startswith(_LFS_POINTER):
         return "a Git LFS pointer, not the backup itself (fetch it with `git lfs pull`)"
-    if buf.startswith(b"MSSQLBAK"):
-        # Compressed backups wrap the whole MTF stream in XPRESS-compressed chunks.
-        return (
-            "a compressed SQL Server backup (MSSQLBAK container); bak2rds reads only the "
-            "header of an uncompressed backup, so take it again WITHOUT COMPRESSION"
-        )
     return f"{_what_else(buf)}, not a SQL Server backup"
 
 

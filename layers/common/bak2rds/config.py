@@ -131,6 +131,48 @@ class StarterSettings:
         return cls(state_machine_arn=_required(env, "STATE_MACHINE_ARN"))
 
 
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """The approval request (links, e-mail) and the approval API (checks, decisions)."""
+
+    table_name: str
+    key_secret_arn: str
+    timeout_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ApprovalSettings:
+        return cls(
+            table_name=_required(env, "APPROVALS_TABLE"),
+            key_secret_arn=_required(env, "APPROVAL_KEY_SECRET_ARN"),
+            timeout_seconds=_positive_int(env, "APPROVAL_TIMEOUT_SECONDS", 604800),
+        )
+
+
+@dataclass(frozen=True)
+class ApprovalLinkSettings:
+    base_url: str  # the HTTP API's endpoint, https://<id>.execute-api.<region>.amazonaws.com
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ApprovalLinkSettings:
+        base_url = _required(env, "APPROVAL_BASE_URL")
+        if not base_url.startswith("https://"):  # links carry a signature: never plain http
+            raise ConfigurationError(f"APPROVAL_BASE_URL must be an https URL, got {base_url!r}")
+        return cls(base_url=base_url.rstrip("/"))
+
+
+@dataclass(frozen=True)
+class CutoverSettings:
+    max_latency_seconds: int  # "~0": writes to the source have stopped and DMS has applied all
+    drain_timeout_seconds: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> CutoverSettings:
+        return cls(
+            max_latency_seconds=_positive_int(env, "CUTOVER_MAX_LATENCY_SECONDS", 5),
+            drain_timeout_seconds=60 * _positive_int(env, "CUTOVER_DRAIN_TIMEOUT_MINUTES", 60),
+        )
+
+
 def _table_mappings(text: str) -> str:
     try:
         document: Any = json.loads(text)
@@ -182,7 +224,23 @@ def starter() -> StarterSettings:
     return StarterSettings.from_env(os.environ)
 
 
+@cache
+def approval() -> ApprovalSettings:
+    return ApprovalSettings.from_env(os.environ)
+
+
+@cache
+def approval_link() -> ApprovalLinkSettings:
+    return ApprovalLinkSettings.from_env(os.environ)
+
+
+@cache
+def cutover() -> CutoverSettings:
+    return CutoverSettings.from_env(os.environ)
+
+
 def clear_cache() -> None:
     """Forget loaded settings (tests change the environment between cases)."""
-    for loader in (sql, restore, target, lsn, dms, cdc, notify, starter):
+    loaders = (sql, restore, target, lsn, dms, cdc, notify, starter)
+    for loader in (*loaders, approval, approval_link, cutover):
         loader.cache_clear()

@@ -61,6 +61,42 @@ _ENTRIES = (
         "The object is larger than 5 TB, the most RDS restores from one file.",
         "Split the backup into up to 10 files of at most 5 TB each.",
     ),
+    # What the backup's own header says (read before anything runs on the target)
+    CatalogueEntry(
+        "NOT_A_SQL_SERVER_BACKUP",
+        "The object is not a SQL Server native backup (the message says what it looks like).",
+        "Upload the .bak written by BACKUP DATABASE ... TO DISK or TO URL, not an export, "
+        "archive or script.",
+    ),
+    CatalogueEntry(
+        "UNSUPPORTED_BACKUP_TYPE",
+        "The backup is a differential or log backup; bak2rds restores full backups only.",
+        "Upload a full backup (BACKUP DATABASE, not WITH DIFFERENTIAL or BACKUP LOG).",
+    ),
+    CatalogueEntry(
+        "PASSWORD_PROTECTED_BACKUP",
+        "The backup was taken WITH PASSWORD or MEDIAPASSWORD, which RDS cannot restore.",
+        "Take the backup again without a password (encrypt it with S3 or KMS instead).",
+    ),
+    CatalogueEntry(
+        "STRIPED_BACKUP",
+        "The file is one stripe of a backup split over several files; bak2rds restores a "
+        "single-file backup.",
+        "Take the backup again to one file (TO DISK once).",
+    ),
+    CatalogueEntry(
+        "BACKUP_TOO_OLD",
+        "The backup was taken by a SQL Server version older than the RDS engine can restore.",
+        "Restore it on an intermediate SQL Server version first, back it up there, and "
+        "upload that backup.",
+    ),
+    CatalogueEntry(
+        "BACKUP_LSN_MISMATCH",
+        "msdb's record of the restored backup does not match the header of the uploaded "
+        "file, so the CDC start point cannot be trusted.",
+        "Check that no one restored another backup over the database; drop it yourself "
+        "and upload the backup again.",
+    ),
     # The target RDS instance
     CatalogueEntry(
         "TARGET_NOT_FOUND",
@@ -191,6 +227,35 @@ _ENTRIES = (
         "If someone stopped it on purpose, resume it in the DMS console; bak2rds does not "
         "restart a task it did not stop.",
     ),
+    # Cutover approval and the cutover itself
+    CatalogueEntry(
+        "APPROVAL_EXPIRED",
+        "Nobody approved or rejected the cutover before the approval links expired "
+        "(ApprovalTimeoutSeconds); the DMS task is left running and keeps the RDS copy "
+        "caught up.",
+        "Cut over by hand (stop writes to the source, wait until CDCLatencySource and "
+        "CDCLatencyTarget are near 0, stop the DMS task bak2rds-<execution>), or stop the DMS "
+        "task to give up; nothing was dropped.",
+    ),
+    CatalogueEntry(
+        "APPROVAL_KEY_UNREADABLE",
+        "The approval-link signing key could not be read from Secrets Manager, or is too short.",
+        "Check the stack's ApprovalSigningKey secret holds its generated value; redeploy the "
+        "stack unchanged, then upload the backup again.",
+    ),
+    CatalogueEntry(
+        "CUTOVER_NOT_DRAINED",
+        "After the cutover was approved, CDC latency did not fall to the cutover threshold "
+        "(CutoverMaxLatencySeconds) within CutoverDrainTimeoutMinutes: changes are still "
+        "arriving at the source. The DMS task is still running.",
+        "Stop every write to the source database, wait until CDCLatencySource and "
+        "CDCLatencyTarget are near 0, then stop the DMS task bak2rds-<execution> yourself.",
+    ),
+    CatalogueEntry(
+        "DMS_STOP_FAILED",
+        "DMS did not stop the CDC task at the end of the migration.",
+        "Stop the task bak2rds-<execution> in the DMS console; the RDS database is kept.",
+    ),
     # Anything
     CatalogueEntry(
         "AWS_ACCESS_DENIED",
@@ -247,6 +312,12 @@ class InvalidBackupObject(Bak2RdsError):
     default_code = "NOT_A_BAK_FILE"
 
 
+class UnusableBackup(Bak2RdsError):
+    """The backup's header says RDS cannot or must not restore it."""
+
+    default_code = "NOT_A_SQL_SERVER_BACKUP"
+
+
 class InvalidDatabaseName(Bak2RdsError):
     default_code = "INVALID_DATABASE_NAME"
 
@@ -283,12 +354,28 @@ class RestoreHistoryMissing(Bak2RdsError):
     default_code = "RESTORE_HISTORY_MISSING"
 
 
+class RestoredBackupMismatch(Bak2RdsError):
+    default_code = "BACKUP_LSN_MISMATCH"
+
+
 class DmsRequestRejected(Bak2RdsError):
     default_code = "DMS_REQUEST_REJECTED"
 
 
 class CdcTaskFailed(Bak2RdsError):
     default_code = "DMS_TASK_FAILED"
+
+
+class SigningKeyUnreadable(Bak2RdsError):
+    default_code = "APPROVAL_KEY_UNREADABLE"
+
+
+class CutoverNotDrained(Bak2RdsError):
+    default_code = "CUTOVER_NOT_DRAINED"
+
+
+class CdcTaskNotStopped(Bak2RdsError):
+    default_code = "DMS_STOP_FAILED"
 
 
 class AwsAccessDenied(Bak2RdsError):

@@ -36,6 +36,28 @@ def duration_text(seconds: float) -> str:
     return " ".join(part for part in parts if part)
 
 
+def size_text(size_bytes: int) -> str:
+    """Bytes in the binary units a DBA sizes storage in: 512 B, 1.5 GiB, 2.0 TiB."""
+    size = float(size_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size_bytes} B" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def backup_lines(backup: dict[str, Any]) -> list[str]:
+    """What the backup's header said, for the restore-started message."""
+    if not backup.get("header_read"):
+        return ["The backup is compressed: its header was not read, RDS checks it instead."]
+    return [
+        f"Backup header: {backup['backup_type'].lower()} backup of [{backup['source_database']}]"
+        f" on {backup['source_server']}, SQL Server {backup['sql_build']}.",
+        f"LSNs: first {backup['first_lsn']}, checkpoint {backup['checkpoint_lsn']}, "
+        f"last {backup['last_lsn']}.",
+    ]
+
+
 def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str, str]:
     migration = state.get("migration", {})
     database = migration.get("database_name", "?")
@@ -46,6 +68,7 @@ def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str
         lines = [
             f"RDS restore task {restore.get('task_id')} is restoring {source} "
             f"({migration.get('size_bytes', 0):,} bytes) into [{database}].",
+            *(backup_lines(migration["backup"]) if "backup" in migration else []),
         ]
         if restore.get("reused_existing_task"):
             lines.append("The task already existed for this upload and was reused.")

@@ -38,7 +38,7 @@ def staging_bucket() -> StagingBucket:
 
 
 def rds_api() -> RdsApi:
-    return RdsApi(aws.client("rds"))
+    return RdsApi(aws.client("rds"), aws.client("cloudwatch"))
 
 
 def dms() -> Dms:

@@ -117,6 +117,19 @@ class Dms:
             )
         return _task(response["ReplicationTask"])
 
+    def stop_task(self, arn: str) -> ReplicationTask:
+        """Ask DMS to stop the task; a task that is not running is left as it is."""
+        try:
+            with aws_call("DMS StopReplicationTask"):
+                response = self._dms.stop_replication_task(ReplicationTaskArn=arn)
+        except ClientError as error:
+            # Stopped, stopping or failed already: a retried stop changes nothing.
+            if error_code(error) == "InvalidResourceStateFault":
+                return self.describe_task(arn)
+            mapped = _rejected(error)
+            raise (mapped or error) from error
+        return _task(response["ReplicationTask"])
+
     def replication_instance_identifier(self, arn: str) -> str:
         """The instance's name, which CloudWatch uses as a dimension (the ARN ends in an id)."""
         with aws_call("DMS DescribeReplicationInstances", permanent=_rejected):

@@ -1,8 +1,9 @@
-"""The RDS API view of the target instance (not its SQL endpoint)."""
+"""The RDS API view of the target instance (not its SQL endpoint), and its free storage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,14 @@ class TargetInstance:
     host: str
     port: int
     allocated_storage_gib: int
+    option_groups: tuple[str, ...]
+
+
+BACKUP_RESTORE_OPTION = "SQLSERVER_BACKUP_RESTORE"
+# Membership states in which the group's options are in force on the instance.
+_APPLIED = frozenset({"in-sync", "pending-removal", "pending-maintenance-removal"})
+_GIB = 1024**3
+_STORAGE_LOOKBACK = timedelta(minutes=15)
 
 
 def _not_found(error: ClientError) -> Bak2RdsError | None:
@@ -29,8 +38,9 @@ def _not_found(error: ClientError) -> Bak2RdsError | None:
 
 
 class RdsApi:
-    def __init__(self, rds_client: Any) -> None:
+    def __init__(self, rds_client: Any, cloudwatch_client: Any) -> None:
         self._rds = rds_client
+        self._cloudwatch = cloudwatch_client
 
     def describe(self, instance_id: str) -> TargetInstance:
         with aws_call("RDS DescribeDBInstances", permanent=_not_found):
@@ -45,4 +55,41 @@ class RdsApi:
             host=str(endpoint.get("Address", "")),
             port=int(endpoint.get("Port", 1433)),
             allocated_storage_gib=int(instance.get("AllocatedStorage", 0)),
+            option_groups=tuple(
+                str(group["OptionGroupName"])
+                for group in instance.get("OptionGroupMemberships", [])
+                if group.get("Status") in _APPLIED
+            ),
         )
+
+    def option_names(self, option_groups: tuple[str, ...]) -> set[str]:
+        """Options of the instance's option groups (a missing group has none)."""
+        names: set[str] = set()
+        for group in option_groups:
+            try:
+                with aws_call("RDS DescribeOptionGroups"):
+                    response = self._rds.describe_option_groups(OptionGroupName=group)
+            except ClientError as error:
+                if error_code(error) == "OptionGroupNotFoundFault":
+                    continue
+                raise
+            for listed in response.get("OptionGroupsList", []):
+                names.update(str(option["OptionName"]) for option in listed.get("Options", []))
+        return names
+
+    def free_storage_bytes(self, instance: TargetInstance, now: datetime) -> int:
+        """Latest FreeStorageSpace; before RDS has published one, the allocated storage."""
+        with aws_call("CloudWatch GetMetricStatistics"):
+            response = self._cloudwatch.get_metric_statistics(
+                Namespace="AWS/RDS",
+                MetricName="FreeStorageSpace",
+                Dimensions=[{"Name": "DBInstanceIdentifier", "Value": instance.instance_id}],
+                StartTime=now - _STORAGE_LOOKBACK,
+                EndTime=now,
+                Period=60,
+                Statistics=["Minimum"],
+            )
+        points = sorted(response.get("Datapoints", []), key=lambda point: point["Timestamp"])
+        if points:
+            return int(points[-1]["Minimum"])
+        return instance.allocated_storage_gib * _GIB

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from bak2rds.adapters.aws import aws_call, error_code
+from bak2rds.errors import Bak2RdsError, InvalidBackupObject
 
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
 
@@ -19,6 +21,18 @@ class ObjectFacts:
     size: int
     etag: str
     metadata: dict[str, str]
+
+
+def _gone(bucket: str, key: str, version_id: str) -> Callable[[ClientError], Bak2RdsError | None]:
+    def mapped(error: ClientError) -> Bak2RdsError | None:
+        if error_code(error) not in _MISSING:
+            return None
+        return InvalidBackupObject(
+            f"s3://{bucket}/{key} (version {version_id or '-'}) was deleted while being read",
+            code="BACKUP_OBJECT_MISSING",
+        )
+
+    return mapped
 
 
 class StagingBucket:
@@ -44,3 +58,17 @@ class StagingBucket:
             etag=str(response.get("ETag", "")).strip('"'),
             metadata={k.lower(): v for k, v in response.get("Metadata", {}).items()},
         )
+
+    def read_start(self, bucket: str, key: str, version_id: str, length: int) -> bytes:
+        """The first ``length`` bytes of one object version: one ranged GET, whatever its size."""
+        arguments = {"Bucket": bucket, "Key": key, "Range": f"bytes=0-{length - 1}"}
+        if version_id:
+            arguments["VersionId"] = version_id
+        with aws_call("S3 GetObject", permanent=_gone(bucket, key, version_id)):
+            response = self._s3.get_object(**arguments)
+            body = response["Body"]
+            try:
+                # A misbehaving range would stream the whole object; never read past length.
+                return bytes(body.read(length))
+            finally:
+                body.close()

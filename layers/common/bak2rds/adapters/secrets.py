@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.utilities import parameters
 
 from bak2rds.adapters.sqlserver import Credentials
-from bak2rds.errors import SecretUnreadable, TransientDependencyError
+from bak2rds.errors import SecretUnreadable, SigningKeyUnreadable, TransientDependencyError
 
 _CACHE_SECONDS = 300
 
@@ -33,3 +33,18 @@ def master_credentials(secret_arn: str, *, refresh: bool = False) -> Credentials
     if not isinstance(username, str) or not isinstance(password, str) or not username:
         raise SecretUnreadable("the secret has no string username and password")
     return Credentials(username=username, password=password)
+
+
+def signing_key(secret_arn: str) -> bytes:
+    """The approval-link HMAC key: the stack-generated secret string, cached like the above."""
+    try:
+        secret: Any = parameters.get_secret(secret_arn, max_age=_CACHE_SECONDS)
+    except parameters.exceptions.GetParameterError as error:
+        text = str(error)
+        if any(word in text for word in ("Throttl", "InternalServiceError", "timed out")):
+            raise TransientDependencyError(f"Secrets Manager: {text}") from error
+        raise SigningKeyUnreadable(f"Secrets Manager: {text}") from error
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    if len(key) < 32:  # noqa: PLR2004 - see approval_links._MIN_KEY_BYTES
+        raise SigningKeyUnreadable("the signing key is shorter than 32 bytes")
+    return key

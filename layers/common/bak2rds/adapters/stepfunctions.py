@@ -44,3 +44,47 @@ class StateMachine:
 
     def _execution_arn(self, name: str) -> str:
         return self._arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
+# SendTask* answers for a token whose task no longer waits (timed out, execution stopped).
+_NOT_WAITING = frozenset({"TaskTimedOut", "TaskDoesNotExist", "InvalidToken"})
+
+
+class TaskCallbacks:
+    """The approval API's side of ``.waitForTaskToken``: is it still waiting, and the answer."""
+
+    def __init__(self, sfn_client: Any) -> None:
+        self._sfn = sfn_client
+
+    def execution_status(self, execution_arn: str) -> str:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; GONE if Step Functions forgot it."""
+        try:
+            with aws_call("Step Functions DescribeExecution"):
+                response = self._sfn.describe_execution(executionArn=execution_arn)
+        except ClientError as error:
+            if error_code(error) == "ExecutionDoesNotExist":
+                return "GONE"
+            raise
+        return str(response["status"])
+
+    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+        """False if the task was no longer waiting for its token."""
+        return self._send(
+            lambda: self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output))
+        )
+
+    def fail(self, task_token: str, error: str, cause: str) -> bool:
+        return self._send(
+            lambda: self._sfn.send_task_failure(taskToken=task_token, error=error, cause=cause)
+        )
+
+    @staticmethod
+    def _send(call: Any) -> bool:
+        try:
+            with aws_call("Step Functions SendTask"):
+                call()
+        except ClientError as error:
+            if error_code(error) in _NOT_WAITING:
+                return False
+            raise
+        return True

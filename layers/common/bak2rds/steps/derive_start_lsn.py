@@ -12,6 +12,7 @@ from typing import Any
 from bak2rds.adapters.sqlserver import SqlServer
 from bak2rds.errors import RestoreHistoryMissing
 from bak2rds.lsn import Lsn
+from bak2rds.preflight import check_restored_matches
 
 
 def run(migration: dict[str, Any], sql: SqlServer, strategy: str) -> dict[str, Any]:
@@ -29,6 +30,8 @@ def run(migration: dict[str, Any], sql: SqlServer, strategy: str) -> dict[str, A
         "checkpoint_lsn": Lsn.from_numeric(backup.checkpoint_lsn),
         "last_lsn": Lsn.from_numeric(backup.last_lsn),
     }
+    # The header read before the restore must be what msdb says was restored.
+    check_restored_matches(migration.get("backup") or {}, lsns)
     start = lsns[strategy]
     return {
         "strategy": strategy,

@@ -1,12 +1,18 @@
-"""Read Backup Object: from the S3 event to a validated migration. No SQL runs before this."""
+"""Read Backup Object: from the S3 event to a validated migration. No SQL runs before this.
+
+The checks run cheapest first: the key (no call), the object's size and version (HEAD),
+the database name, then the backup's own header (one ranged GET of at most 1 MiB).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bak2rds.adapters.s3 import StagingBucket
+from bak2rds.backupfile import HEADER_READ_BYTES
 from bak2rds.errors import InvalidBackupObject
 from bak2rds.naming import database_name_from_key, validate_database_name
+from bak2rds.preflight import inspect_backup
 from bak2rds.s3event import parse_object_created
 
 MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # RDS restores at most 5 TB from one file
@@ -47,6 +53,11 @@ def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> dict[st
     database = validate_database_name(
         override if override is not None else database_name_from_key(facts.key)
     )
+    where = f"s3://{uploaded.bucket}/{facts.key}"
+    first_bytes = bucket.read_start(
+        uploaded.bucket, facts.key, facts.version_id, min(facts.size, HEADER_READ_BYTES)
+    )
+    backup = inspect_backup(first_bytes, where)
     return {
         "database_name": database,
         "database_name_from": "metadata" if override is not None else "key",
@@ -56,4 +67,5 @@ def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> dict[st
         "size_bytes": facts.size,
         "etag": facts.etag,
         "s3_arn": f"arn:{partition}:s3:::{uploaded.bucket}/{facts.key}",
+        "backup": backup,
     }

@@ -85,7 +85,7 @@ class RdsApi:
                 MetricName="FreeStorageSpace",
                 Dimensions=[{"Name": "DBInstanceIdentifier", "Value": instance.instance_id}],
                 StartTime=now - _STORAGE_LOOKBACK,
-                EndTime=now,
+                EndTime=now + timedelta(minutes=1),  # EndTime is exclusive
                 Period=60,
                 Statistics=["Minimum"],
             )

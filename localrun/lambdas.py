@@ -193,6 +193,14 @@ class _MarshalError(TypeError):
     pass
 
 
+class SimulatedCrash(Exception):
+    """Raise in a handler to stand for a crash (out of memory, timeout, process exit).
+
+    Step Functions reports those as ``Lambda.Unknown`` (Developer Guide, "Handle Lambda
+    service exceptions"), not as the handler's exception.
+    """
+
+
 def _marshal(value: Any) -> Any:
     if isinstance(value, Decimal):  # the runtime writes Decimal as a JSON number
         return float(value)
@@ -200,6 +208,8 @@ def _marshal(value: Any) -> Any:
 
 
 def _error_name(error: BaseException) -> str:
+    if isinstance(error, SimulatedCrash):
+        return "Lambda.Unknown"
     return "Runtime.MarshalError" if isinstance(error, _MarshalError) else type(error).__name__
 
 

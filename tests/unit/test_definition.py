@@ -20,6 +20,8 @@ LAMBDA_SERVICE_ERRORS = {
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.Unknown",  # a crash: out of memory, timeout, process exit; every step is idempotent
 }
 
 
@@ -35,23 +37,26 @@ def test_the_state_machine_is_loaded_from_the_asl_file_with_substitutions() -> N
     used = set(re.findall(r"\$\{(\w+)\}", ASL_PATH.read_text()))
     assert used == set(MACHINE["DefinitionSubstitutions"])
     for key, value in MACHINE["DefinitionSubstitutions"].items():
-        assert key.endswith("FunctionArn")
-        assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}
+        if key.endswith("FunctionArn"):
+            assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}
+        else:  # a stack parameter under its own name
+            assert value == {"Ref": key}
+            assert key in TEMPLATE["Parameters"]
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_every_task_times_out_retries_and_is_caught(name: str) -> None:
     state = TASKS[name]
-    assert state["TimeoutSeconds"] > 0
+    assert state.get("TimeoutSeconds", 0) > 0 or "TimeoutSecondsPath" in state
     retried = {error for rule in state["Retry"] for error in rule["ErrorEquals"]}
     assert retried >= LAMBDA_SERVICE_ERRORS
     assert "TransientDependencyError" in retried
     assert "States.ALL" not in retried
     transient = next(r for r in state["Retry"] if "TransientDependencyError" in r["ErrorEquals"])
     assert transient["BackoffRate"] > 1
-    assert state["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+    assert state["Catch"][-1]["ErrorEquals"] == ["States.ALL"]  # the last resort, after any other
     expected = "Migration Failed Without Notice" if name == "Notify Failure" else "Notify Failure"
-    assert state["Catch"][0]["Next"] == expected
+    assert state["Catch"][-1]["Next"] == expected
 
 
 def test_waits_use_the_wait_the_handler_computed() -> None:
@@ -85,7 +90,10 @@ def test_every_function_has_a_thin_handler_and_a_sample_event(logical_id: str) -
 
 def test_every_task_invokes_a_function_of_the_template() -> None:
     for state in TASKS.values():
-        key = re.fullmatch(r"\$\{(\w+)FunctionArn\}", state["Resource"])
+        resource = state["Resource"]
+        if resource == "arn:aws:states:::lambda:invoke.waitForTaskToken":
+            resource = state["Parameters"]["FunctionName"]
+        key = re.fullmatch(r"\$\{(\w+)FunctionArn\}", resource)
         assert key is not None
         assert f"{key[1]}Function" in FUNCTIONS
 
@@ -100,3 +108,73 @@ def test_the_rule_starts_migrations_for_bak_objects_only() -> None:
     pattern = events["BackupUploaded"]["Properties"]["Pattern"]
     assert pattern["detail-type"] == ["Object Created"]
     assert pattern["detail"]["object"]["key"] == [{"suffix": {"equals-ignore-case": ".bak"}}]
+
+
+def test_the_approval_waits_for_the_token_and_routes_each_outcome() -> None:
+    state = STATES["Request Cutover Approval"]
+    assert state["Resource"] == "arn:aws:states:::lambda:invoke.waitForTaskToken"
+    assert state["Parameters"]["Payload"]["task_token.$"] == "$$.Task.Token"
+    # the timeout is the stack parameter, set just before (TimeoutSeconds must be a number)
+    assert state["TimeoutSecondsPath"] == "$.approval_request.timeout_seconds"
+    assert STATES["Set Approval Timeout"]["Next"] == "Request Cutover Approval"
+    assert "${ApprovalTimeoutSeconds}" in json.dumps(STATES["Set Approval Timeout"])
+    # an expired approval is never retried: that would e-mail new links behind the DBA's back
+    retried = {error for rule in state["Retry"] for error in rule["ErrorEquals"]}
+    assert "States.Timeout" not in retried
+    routes = {tuple(c["ErrorEquals"]): c["Next"] for c in state["Catch"]}
+    assert routes == {
+        ("CutoverRejected",): "Record Rejection",
+        ("States.Timeout", "States.HeartbeatTimeout"): "Notify Approval Expired",
+        ("States.ALL",): "Notify Failure",
+    }
+    assert state["Next"] == "Check Final Sync"  # only SendTaskSuccess leads to the cutover
+
+
+def test_the_ends_say_how_the_migration_ended() -> None:
+    ends = {name: s["Type"] for name, s in STATES.items() if s["Type"] in {"Succeed", "Fail"}}
+    assert ends == {
+        "Cutover Complete": "Succeed",
+        "Cutover Rejected": "Succeed",
+        "Approval Expired": "Fail",
+        "Migration Failed": "Fail",
+        "Migration Failed Without Notice": "Fail",
+    }
+
+
+def test_the_approval_api_may_only_answer_the_state_machine_it_belongs_to() -> None:
+    assert MACHINE["Name"] == {"Fn::Sub": "${AWS::StackName}-migration"}
+    api = FUNCTIONS["ApprovalApiFunction"]["Properties"]
+    statements = api["Policies"][0]["Statement"]
+    actions = {
+        action
+        for statement in statements
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    assert actions == {
+        "dynamodb:GetItem",
+        "dynamodb:UpdateItem",
+        "secretsmanager:GetSecretValue",
+        "states:SendTaskSuccess",
+        "states:SendTaskFailure",
+        "states:DescribeExecution",
+        "dms:DescribeReplicationTasks",
+        "cloudwatch:GetMetricData",
+    }
+    send = next(s for s in statements if "states:SendTaskSuccess" in s["Action"])
+    assert send["Resource"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-migration")
+    events = api["Events"]
+    assert {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()} == {
+        ("GET", "/approvals/{approval_id}"),
+        ("POST", "/approvals/{approval_id}"),
+    }
+
+
+def test_the_signing_key_is_generated_by_the_stack() -> None:
+    key = RESOURCES["ApprovalSigningKey"]
+    assert key["Type"] == "AWS::SecretsManager::Secret"
+    assert key["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+    assert "SecretString" not in key["Properties"]
+    table = RESOURCES["ApprovalsTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}

@@ -23,6 +23,7 @@ _THROTTLING = frozenset(
         "Throttling",
         "ThrottlingException",
         "ThrottledException",
+        "Throttled",  # SNS (query protocol) sends the code without "Exception"
         "TooManyRequestsException",
         "RequestLimitExceeded",
         "RequestThrottled",
@@ -37,8 +38,15 @@ _THROTTLING = frozenset(
     }
 )
 _ACCESS_DENIED = frozenset(
-    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AccessDeniedFault"}
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AccessDeniedFault",
+        "AuthorizationError",  # SNS
+    }
 )
+_FORBIDDEN = 403  # HEAD responses have no body, so S3 reports only the status
 
 
 @cache
@@ -74,7 +82,7 @@ def aws_call(
         status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
         if code in _THROTTLING or status >= 500:
             raise TransientDependencyError(f"{what}: {code} {message}".strip()) from error
-        if code in _ACCESS_DENIED:
+        if code in _ACCESS_DENIED or status == _FORBIDDEN:
             raise AwsAccessDenied(f"{what}: {message or code}") from error
         raise
     except (ConnectionError, HTTPClientError) as error:

@@ -54,6 +54,7 @@ _TRANSIENT_NUMBERS = frozenset(
         20006,  # write to the server failed
         20009,  # unable to connect: server unavailable
         20047,  # connection dead
+        17809,  # the maximum number of user connections is reached: the server throttles
         40613,  # database not currently available
     }
 )

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bak2rds import clock
 from bak2rds.adapters.rds import BACKUP_RESTORE_OPTION, RdsApi
-from bak2rds.clock import utcnow
 from bak2rds.errors import TargetNotReady
 from bak2rds.messages import size_text
 from bak2rds.preflight import check_engine_accepts
@@ -33,7 +33,7 @@ def run(instance_id: str, migration: dict[str, Any], rds: RdsApi) -> dict[str, A
             code="RESTORE_OPTION_MISSING",
         )
     check_engine_accepts(migration.get("backup") or {}, instance.engine_version, instance_id)
-    free = rds.free_storage_bytes(instance, utcnow())
+    free = rds.free_storage_bytes(instance, clock.utcnow())
     needed = int(migration["size_bytes"])
     if free < needed:
         raise TargetNotReady(

@@ -16,7 +16,9 @@ export AWS_DEFAULT_REGION ?= $(REGION)
 .PHONY: help test lint typecheck unit validate build demo bench clean
 
 help:
-	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint)"
+	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint), then"
+	@echo "            serve its cutover approval link on 127.0.0.1 until you decide (Ctrl-C"
+	@echo "            leaves it waiting); make demo ARGS=--auto-approve decides by itself"
 	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
 	@echo "make bench  polling cost of 10 min to 24 h restores plus 3 days of CDC catch-up"
 
@@ -33,6 +35,14 @@ $(TOOLS)/.installed: requirements-tools.txt
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
 	touch $@
 
+# The browser test drives Debian's chromium through Playwright (never a downloaded browser).
+# CI machines are Debian and run this as root; elsewhere sudo asks first.
+$(VENV)/.chromium: | $(VENV)/.installed
+	command -v chromium >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get update && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -44,7 +54,7 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed
+unit: $(VENV)/.installed $(VENV)/.chromium
 	$(PY) -m pytest
 
 validate: $(TOOLS)/.installed node_modules/.installed
@@ -59,7 +69,7 @@ build: $(TOOLS)/.installed
 
 test: lint typecheck unit validate build
 
-# make demo ARGS="--restore-minutes 600" or ARGS="--fail-restore"
+# make demo ARGS="--restore-minutes 600", ARGS="--fail-restore" or ARGS="--auto-approve"
 demo: $(VENV)/.installed
 	$(PY) -m localrun.demo $(ARGS)
 

@@ -246,7 +246,8 @@ def run_migration(
         runtime.start_migration(KEY, backup)
         (execution,) = runtime.run_until_done()
         (task,) = runtime.sql.tasks
-    if execution.status != "SUCCEEDED" or task.finished_at is None:
+    # The run ends where a person takes over: the cutover approval (or earlier, on failure).
+    if not execution.waiting_for_approval or task.finished_at is None:
         raise BenchError(f"the migration ended {execution.status}: {execution.cause}")
     return Run(
         restore=restore,
@@ -316,7 +317,10 @@ def _cost_by_state(execution: ExecutionResult) -> dict[str, Cost]:
             state, attempts = str(event["stateEnteredEventDetails"]["name"]), 0
             transitions[state] += 1
         events[state] += 1
-        if kind == "LambdaFunctionScheduled":
+        lambda_task = kind == "TaskScheduled" and (
+            event["taskScheduledEventDetails"].get("resourceType") == "lambda"
+        )
+        if kind == "LambdaFunctionScheduled" or lambda_task:  # plain ARN or lambda:invoke
             invocations[state] += 1
             transitions[state] += 1 if attempts else 0
             attempts += 1

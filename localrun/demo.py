@@ -4,6 +4,12 @@ The real ``statemachine/migration.asl.json`` and the real handlers run on moto (
 process) with simulated time: an upload of ``incoming/Northwind.bak`` goes through the whole
 workflow, and every state is printed with its key facts, in simulated time, then a summary.
 
+When CDC has caught up, the migration waits for the cutover approval. By default the demo
+then serves the approval API on 127.0.0.1 and prints the e-mail's links pointed at it: open one
+in a browser, read the page, press Approve or Reject, and the demo carries on (Ctrl-C, or
+``--wait-minutes`` without a decision, leaves the migration waiting). ``--auto-approve``
+presses Approve itself, as the page's form would.
+
 Simulated (and said so in the output): the RDS for SQL Server endpoint (``localrun.sqlserver``)
 and DMS task progress and CDC latency (``localrun.dms``). Everything else is moto.
 """
@@ -20,7 +26,8 @@ import time
 import warnings
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
 
 from localrun.dms import CdcLatencyProfile
 from localrun.runtime import ExecutionResult, LocalRuntime
@@ -52,6 +59,20 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="let the restore end in ERROR (not enough space) to show the failure path",
     )
+    parser.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="approve the cutover without a browser (as the page's Approve button would)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port of the local approval page (0: any free)"
+    )
+    parser.add_argument(
+        "--wait-minutes",
+        type=float,
+        default=30,
+        help="how long to wait for a decision in the browser before leaving it pending",
+    )
     return parser.parse_args(argv)
 
 
@@ -75,21 +96,90 @@ def main(argv: Sequence[str] | None = None) -> int:
     runtime = LocalRuntime(
         dms_source_database="Northwind", dms_target_database="Northwind", cdc_latency=latency
     )
+    out = sys.stdout
     # The handlers' JSON logs go to CloudWatch in AWS; here they would drown the story.
     with contextlib.redirect_stdout(io.StringIO()), runtime:
         arn = runtime.start_migration(KEY, backup)
         (execution,) = runtime.run_until_done(timeout_seconds=50)
+        print(
+            f"Uploaded s3://{runtime.bucket}/{KEY}; EventBridge started {arn.rsplit(':', 1)[-1]}\n",
+            file=out,
+        )
+        told = narrate(execution)
+        print("\n".join(told), file=out)
+        if execution.waiting_for_approval:
+            asked = execution.states[-1].entered_at
+            entered = ("Request Cutover Approval", asked)
+            print(_line(execution.started_at, entered, "e-mail sent, waiting"), file=out)
+            decided = (
+                approve_automatically(runtime, out)
+                if options.auto_approve
+                else wait_for_a_browser(runtime, out, options.port, options.wait_minutes)
+            )
+            if decided:
+                (execution,) = runtime.run_until_done(timeout_seconds=50)
+                print("\n".join(narrate(execution)[len(told) :]), file=out)
         notifications = runtime.notifications()
         start_positions = {
             task.identifier: task.cdc_start_position for task in runtime.dms.tasks.values()
         }
-    print(f"Uploaded s3://{runtime.bucket}/{KEY}; EventBridge started {arn.rsplit(':', 1)[-1]}\n")
-    for line in narrate(execution):
-        print(line)
     print()
     print(summary(execution, [n.subject for n in notifications], start_positions))
     print(f"\nDone in {time.monotonic() - began:.1f} s of wall time.")
-    return 0 if execution.status == "SUCCEEDED" or options.fail_restore else 1
+    ended_as_told = execution.status == "SUCCEEDED" or execution.waiting_for_approval
+    return 0 if ended_as_told or options.fail_restore else 1
+
+
+def approve_automatically(runtime: LocalRuntime, out: TextIO) -> bool:
+    """Press Approve as the page would (a form post of the e-mail's link), then stop writes."""
+    (email,) = runtime.approval_emails()
+    print(f"\nE-mail: {email.subject}", file=out)
+    link = email.approve_link
+    query = {name: values[0] for name, values in parse_qs(urlsplit(link).query).items()}
+    form = {"expires": query["expires"], "signature": query["signature"], "decision": "approve"}
+    response = runtime.approval_http(
+        "POST", link.split("?", 1)[0], form=form, headers={"User-Agent": "make demo"}
+    )
+    print(f"--auto-approve: POST {urlsplit(link).path} -> {response.status}", file=out)
+    return _after_decision(runtime, out, response.status == 200)
+
+
+def wait_for_a_browser(runtime: LocalRuntime, out: TextIO, port: int, wait_minutes: float) -> bool:
+    """Serve the approval page on 127.0.0.1 and wait until someone decides there."""
+    (email,) = runtime.approval_emails()
+    with runtime.serve_approvals(port):
+        print(f"\nE-mail: {email.subject}", file=out)
+        print("The cutover waits for your decision. Open a link in a browser:", file=out)
+        print(f"  Approve: {runtime.local_approval_url(email.approve_link)}", file=out)
+        print(f"  Reject:  {runtime.local_approval_url(email.reject_link)}", file=out)
+        print(
+            "Opening the page changes nothing; a button does. Ctrl-C leaves it waiting.", file=out
+        )
+        out.flush()
+        deadline = time.monotonic() + wait_minutes * 60
+        try:
+            while runtime.waiting_for_approval and time.monotonic() < deadline:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        if runtime.waiting_for_approval:
+            print("No decision: the migration keeps waiting, CDC keeps running.", file=out)
+            return False
+    return _after_decision(runtime, out, _approved(runtime))
+
+
+def _approved(runtime: LocalRuntime) -> bool:
+    runtime.run_until(lambda: True)  # let the execution take the decision in
+    (execution,) = runtime.executions()
+    return "Check Final Sync" in execution.state_names
+
+
+def _after_decision(runtime: LocalRuntime, out: TextIO, approved: bool) -> bool:
+    if approved:
+        # What the e-mail asks of the DBA once they approve: writes to the source stop.
+        runtime.dms.stop_source_writes()
+        print("Approved; the operator stops writes to the source, CDC drains.", file=out)
+    return True
 
 
 def narrate(execution: ExecutionResult) -> list[str]:
@@ -113,7 +203,7 @@ def narrate(execution: ExecutionResult) -> list[str]:
             caught = output.get("failure") if name != "Notify Failure" else None
             text = f"failed: {caught.get('Error')}" if caught else facts(name, output)
             lines.append(_line(start, entered, text))
-    if execution.status != "SUCCEEDED":
+    if execution.status not in {"SUCCEEDED", "RUNNING"}:
         lines.append(f"Execution {execution.status}: {execution.error}")
         lines.append(f"  {execution.cause}")
     return lines
@@ -158,6 +248,7 @@ def facts(state: str, output: dict[str, Any]) -> str:
             + ("" if cdc.get("ready") else f" - next in {cdc.get('wait_seconds')} s")
         ),
     }
+    by_state.update(_cutover_facts(output))
     if state in by_state:
         return by_state[state]()
     if state.startswith("Notify"):
@@ -187,6 +278,26 @@ def _line(start: datetime, entered: tuple[str, datetime], text: str) -> str:
     offset = int((at - start).total_seconds())
     hours, rest = divmod(offset, 3600)
     return f"+{hours:02d}:{rest // 60:02d}:{rest % 60:02d}  {name:<26} {text}"
+
+
+def _cutover_facts(output: dict[str, Any]) -> dict[str, Any]:
+    approval, final = output.get("approval") or {}, output.get("final_sync") or {}
+    decided, stop = approval.get("decided") or {}, output.get("cdc_stop") or {}
+    timeout = (output.get("approval_request") or {}).get("timeout_seconds", 0)
+    return {
+        "Set Approval Timeout": lambda: f"links expire in {timedelta(seconds=timeout)}",
+        "Request Cutover Approval": lambda: (
+            f"{approval.get('decision')} at {decided.get('at')} from {decided.get('source_ip')}"
+        ),
+        "Record Rejection": lambda: f"rejected by {decided.get('source_ip')}",
+        "Check Final Sync": lambda: (
+            f"latency {final.get('latency_seconds')} s, {final.get('good_checks')} good check(s)"
+            + (", drained" if final.get("drained") else f" - next in {final.get('wait_seconds')} s")
+        ),
+        "Stop CDC Task": lambda: f"DMS task {stop.get('task_id')} {stop.get('status')}",
+        "Cutover Complete": lambda: "repoint the application (see the e-mail)",
+        "Cutover Rejected": lambda: "DMS task stopped, RDS database kept",
+    }
 
 
 if __name__ == "__main__":

@@ -18,9 +18,16 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
 * task ARNs end in a random resource id like DMS's (moto: the task identifier), so code that
   confuses the identifier with the resource id fails locally as it would in AWS;
 * ``DescribeReplicationTasks`` with filters that match nothing raises
-  ``ResourceNotFoundFault`` as DMS does (moto: an empty list).
+  ``ResourceNotFoundFault`` as DMS does (moto: an empty list);
+* ``StopReplicationTask`` is accepted from ``running`` or ``starting`` only
+  (``InvalidResourceStateFault`` otherwise, as DMS); the task is ``stopping`` for
+  ``stopping_for``, then ``stopped`` with ``StopReason`` "Stop Reason NORMAL", and DMS
+  publishes no latency after the stop request (moto: ``stopped`` at once);
+* ``stop_source_writes(task)`` stands for the operator stopping writes to the source at
+  cutover: from then on the latency falls to ``CdcLatencyProfile.drained_seconds`` within
+  seconds, as DMS has nothing left to apply.
 
-Not modelled: full load, table statistics, task settings validation, stop/resume.
+Not modelled: full load, table statistics, task settings validation, resume.
 """
 
 from __future__ import annotations
@@ -65,6 +72,8 @@ class CdcLatencyProfile:
     catch_up_per_second: float = 1.5
     floor_seconds: float = 4.0
     target_lag_seconds: float = 2.0
+    drained_seconds: float = 0.0  # once writes to the source stop
+    drain_per_second: float = 1.0
 
     def source_at(self, running_for: timedelta) -> float:
         falling = self.initial_seconds - self.catch_up_per_second * running_for.total_seconds()
@@ -72,6 +81,10 @@ class CdcLatencyProfile:
 
     def target_at(self, running_for: timedelta) -> float:
         return round(self.source_at(running_for) + self.target_lag_seconds, 1)
+
+    def drained(self, latency: float, since_writes_stopped: timedelta) -> float:
+        falling = latency - self.drain_per_second * since_writes_stopped.total_seconds()
+        return round(max(self.drained_seconds, falling), 1)
 
 
 @dataclass
@@ -86,6 +99,8 @@ class SimulatedTask:
     cdc_start_position: str | None = None
     start_requested_at: datetime | None = None
     failure: str | None = None
+    stop_requested_at: datetime | None = None
+    writes_stopped_at: datetime | None = None  # the operator stopped writes to the source
     metrics_until: datetime | None = None  # last minute a datapoint was published for
     status_history: list[tuple[datetime, str]] = field(default_factory=list)
 
@@ -103,12 +118,15 @@ class SimulatedDms:
         ready_after: timedelta = timedelta(minutes=3),
         starting_for: timedelta = timedelta(minutes=1),
         latency: CdcLatencyProfile | None = None,
+        stopping_for: timedelta = timedelta(seconds=40),
     ) -> None:
         self.clock = clock
         self.account_id = account_id
         self.region = region
         self.ready_after = ready_after
         self.starting_for = starting_for
+        self.stopping_for = stopping_for
+        self.extra_latency: tuple[datetime, float] | None = None  # since when, how much
         self.latency = latency or CdcLatencyProfile()
         self.tasks: dict[str, SimulatedTask] = {}
         self._lock = threading.RLock()
@@ -132,6 +150,21 @@ class SimulatedDms:
         with self._lock:
             self.task(arn_or_identifier).failure = message
             self._refresh()
+
+    def fall_behind(self, seconds: float) -> None:
+        """From now on every task's latency is ``seconds`` higher (a batch job on the
+        source, say); ``fall_behind(0)`` ends it."""
+        with self._lock:
+            self.extra_latency = (self.clock.now(), seconds)
+
+    def stop_source_writes(self, arn_or_identifier: str | None = None) -> None:
+        """The operator stops writes to the source (of one task, or of every task) now."""
+        with self._lock:
+            tasks = (
+                [self.task(arn_or_identifier)] if arn_or_identifier else list(self.tasks.values())
+            )
+            for task in tasks:
+                task.writes_stopped_at = task.writes_stopped_at or self.clock.now()
 
     # ------------------------------------------------------------------ moto wiring
     @contextlib.contextmanager
@@ -167,6 +200,9 @@ class SimulatedDms:
                 position=response._get_param("CdcStartPosition"),
             )
 
+        def stop_replication_task(response: DatabaseMigrationServiceResponse) -> str:
+            return stand_in._stop(response.dms_backend, response._get_param("ReplicationTaskArn"))
+
         def task_to_dict(task: FakeReplicationTask) -> dict[str, Any]:
             return stand_in._describe(task, to_dict(task))
 
@@ -182,6 +218,7 @@ class SimulatedDms:
                 describe_replication_tasks,
             ),
             (DatabaseMigrationServiceResponse, "start_replication_task", start_replication_task),
+            (DatabaseMigrationServiceResponse, "stop_replication_task", stop_replication_task),
             (FakeReplicationTask, "to_dict", task_to_dict),
             (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
         ]
@@ -248,6 +285,20 @@ class SimulatedDms:
             self._refresh()
             return json.dumps({"ReplicationTask": task.to_dict()})
 
+    def _stop(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
+        with self._lock:
+            self._refresh()
+            if arn not in backend.replication_tasks or arn not in self.tasks:
+                raise ResourceNotFoundFault("Replication Task not found")
+            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            if task.status not in {"running", "starting"} or simulated.stop_requested_at:
+                raise InvalidResourceStateFault(
+                    f"Replication task is in state {task.status}, it cannot be stopped"
+                )
+            simulated.stop_requested_at = self.clock.now()
+            self._refresh()
+            return json.dumps({"ReplicationTask": task.to_dict()})
+
     def _describe(self, task: FakeReplicationTask, described: dict[str, Any]) -> dict[str, Any]:
         simulated = self.tasks.get(task.arn)
         if simulated is None:
@@ -259,6 +310,8 @@ class SimulatedDms:
         if simulated.failure is not None:
             described["StopReason"] = "Stop Reason FATAL_ERROR"
             described["LastFailureMessage"] = simulated.failure
+        elif described.get("Status") == "stopped":
+            described["StopReason"] = "Stop Reason NORMAL"
         return described
 
     def _refresh(self) -> None:
@@ -278,6 +331,9 @@ class SimulatedDms:
     def _status_at(self, task: SimulatedTask, now: datetime) -> str:
         if task.failure is not None:
             return "failed"
+        if task.stop_requested_at is not None:
+            done = now >= task.stop_requested_at + self.stopping_for
+            return "stopped" if done else "stopping"
         if task.start_requested_at is None:
             return "ready" if now >= task.created_at + self.ready_after else "creating"
         return "running" if now >= self._running_since(task) else "starting"
@@ -299,13 +355,24 @@ class SimulatedDms:
                 minute = _minute(max(since, now - timedelta(minutes=15)))
                 if task.metrics_until is not None:
                     minute = max(minute, task.metrics_until + timedelta(minutes=1))
-                while minute <= now:
+                last = min(now, task.stop_requested_at or now)  # nothing after a stop
+                while minute <= last:
                     if minute >= since:
                         self._put_latency(task, minute, minute - since)
                     task.metrics_until = minute
                     minute += timedelta(minutes=1)
 
     def _put_latency(self, task: SimulatedTask, at: datetime, running_for: timedelta) -> None:
+        source = self.latency.source_at(running_for)
+        target = self.latency.target_at(running_for)
+        if self.extra_latency is not None and at >= _minute(self.extra_latency[0]):
+            source, target = source + self.extra_latency[1], target + self.extra_latency[1]
+        if task.writes_stopped_at is not None and at >= task.writes_stopped_at:
+            since = at - task.writes_stopped_at
+            source, target = (
+                self.latency.drained(source, since),
+                self.latency.drained(target, since),
+            )
         instance = self._backend().replication_instances.get(task.replication_instance_arn)
         dimensions = [
             {"Name": "ReplicationInstanceIdentifier", "Value": instance.id if instance else ""},
@@ -321,10 +388,7 @@ class SimulatedDms:
                     "Dimensions": dimensions,
                     "Timestamp": at.astimezone(UTC).replace(tzinfo=None),  # moto keeps naive UTC
                 }
-                for name, value in (
-                    ("CDCLatencySource", self.latency.source_at(running_for)),
-                    ("CDCLatencyTarget", self.latency.target_at(running_for)),
-                )
+                for name, value in (("CDCLatencySource", source), ("CDCLatencyTarget", target))
             ],
         )
 

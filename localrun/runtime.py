@@ -21,6 +21,13 @@
 * **Start** - EventBridge targets do not run in moto, so ``deliver(event)`` matches the event
   against each ``EventBridgeRule`` of the template (moto's pattern matcher) and invokes the
   target function (``StartMigrationFunction``) through moto's Lambda API.
+* **Approval** - the ``.waitForTaskToken`` task parks the execution until the approval API
+  sends the decision or its timeout passes in simulated time; ``run_until_done`` returns while
+  executions wait for a person (``let_approvals_expire=True`` moves the clock on instead).
+  The approvals table and the signing key are moto (DynamoDB, Secrets Manager with a
+  generated value); the HTTP API is ``localrun.approvals``: ``approval_http`` sends a request
+  to the real handler as API Gateway would, ``serve_approvals`` serves it on 127.0.0.1 for a
+  browser, and ``approval_emails`` reads the links from the SNS messages.
 
 Typical use::
 
@@ -40,6 +47,8 @@ import contextlib
 import importlib
 import io
 import json
+import secrets
+import string
 import sys
 import uuid
 import zipfile
@@ -50,7 +59,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 from unittest import mock
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlencode
 
 import boto3
 import pymssql
@@ -61,6 +70,15 @@ from moto.events.models import EventPattern
 from moto.sns.models import sns_backends
 
 from bak2rds.lsn import Lsn
+from localrun.approvals import (
+    ApprovalEmail,
+    ApprovalServer,
+    HttpApiRoutes,
+    HttpResponse,
+    Route,
+    approval_emails,
+    serving,
+)
 from localrun.backupimage import BackupImage
 from localrun.clock import ManualClock
 from localrun.dms import CdcLatencyProfile, SimulatedDms, resource_id
@@ -176,11 +194,41 @@ class ExecutionResult:
 
     @property
     def lambda_invocations(self) -> int:
-        return sum(1 for event in self.history if event["type"] == "LambdaFunctionScheduled")
+        """Lambda tasks (plain ARN) and ``lambda:invoke`` integrations (the approval task)."""
+        return sum(
+            1
+            for event in self.history
+            if event["type"] == "LambdaFunctionScheduled"
+            or (
+                event["type"] == "TaskScheduled"
+                and event["taskScheduledEventDetails"].get("resourceType") == "lambda"
+            )
+        )
 
     @property
     def simulated_duration(self) -> timedelta:
-        return (self.stopped_at or self.started_at) - self.started_at
+        """Start to end, or to the latest event while it runs (e.g. waits for approval)."""
+        latest = self.history[-1]["timestamp"] if self.history else self.started_at
+        return (self.stopped_at or latest) - self.started_at
+
+    @property
+    def data(self) -> Any:
+        """The execution's data: its output once it ended, else the input of the state it is
+        in now (e.g. the migration state while it waits for the cutover approval)."""
+        if self.output is not None:
+            return self.output
+        for event in reversed(self.history):
+            if str(event["type"]).endswith("StateEntered"):
+                return json.loads(event["stateEnteredEventDetails"].get("input") or "null")
+        return self.input
+
+    @property
+    def waiting_for_approval(self) -> bool:
+        return (
+            self.status == "RUNNING"
+            and bool(self.states)
+            and (self.states[-1].name == "Request Cutover Approval")
+        )
 
     def visits(self, state_name: str) -> int:
         return self.state_names.count(state_name)
@@ -272,6 +320,7 @@ class LocalRuntime:
         self._stack: contextlib.ExitStack | None = None
         self._role_arn = ""
         self._sequence = 0
+        self._http_apis: dict[str, HttpApiRoutes] = {}  # by logical id
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> LocalRuntime:
@@ -420,10 +469,57 @@ class LocalRuntime:
         (response,) = self.deliver(self.upload(key, backup).event)
         return str(response["execution_arn"])
 
-    def run_until_done(self, timeout_seconds: float = 60.0) -> list[ExecutionResult]:
-        """Move simulated time until no execution runs; returns every execution."""
-        self.simulation.run(timeout_seconds=timeout_seconds)
+    def run_until_done(
+        self, timeout_seconds: float = 60.0, let_approvals_expire: bool = False
+    ) -> list[ExecutionResult]:
+        """Move simulated time until no execution runs, or every one left waits for an
+        approval (unless ``let_approvals_expire``: then time runs on to their timeouts);
+        returns every execution."""
+        self.simulation.run(timeout_seconds=timeout_seconds, expire_callbacks=let_approvals_expire)
         return self.executions()
+
+    def advance(self, seconds: float, timeout_seconds: float = 60.0) -> None:
+        """Let ``seconds`` of simulated time pass, executions running as they would (an
+        approval left waiting meanwhile expires only if its timeout falls in that time)."""
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self.simulation.run(timeout_seconds=timeout_seconds, until_time=until)
+        if self.clock.now() < until:  # nothing ran or was parked: time just passes
+            self.clock.advance((until - self.clock.now()).total_seconds())
+
+    @property
+    def waiting_for_approval(self) -> int:
+        """Executions parked in the approval task right now."""
+        return self.simulation.waiting_for_callbacks
+
+    def approval_emails(self) -> list[ApprovalEmail]:
+        """The cutover approval e-mails sent so far, with their approve and reject links."""
+        return approval_emails(self.notifications())
+
+    def approval_http(
+        self,
+        method: str,
+        url: str,
+        form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        source_ip: str = "198.51.100.7",
+    ) -> HttpResponse:
+        """A request to the approval API (a link of the e-mail, or a path), answered by the
+        real handler in-process; ``form`` is sent as a form post's body."""
+        body = urlencode(dict(form)).encode() if form is not None else b""
+        all_headers = dict(headers or {})
+        if form is not None:
+            all_headers.setdefault("content-type", "application/x-www-form-urlencoded")
+        return self._approval_api().request(method, url, body, all_headers, source_ip)
+
+    @contextlib.contextmanager
+    def serve_approvals(self, port: int = 0) -> Iterator[ApprovalServer]:
+        """Serve the approval API on http://127.0.0.1:<port> (0: any free port)."""
+        with serving(self._approval_api(), port) as server:
+            yield server
+
+    def local_approval_url(self, link: str) -> str:
+        """An e-mail link, pointed at the server of ``serve_approvals``."""
+        return self._approval_api().local_url(link)
 
     def run_until(self, condition: Callable[[], bool], timeout_seconds: float = 60.0) -> None:
         """Move simulated time until ``condition()`` holds while every execution waits
@@ -501,22 +597,24 @@ class LocalRuntime:
         }
         resolver = self.resolver = Resolver(self.template, parameters, self._pseudo())
         machines: list[str] = []
+        creators: dict[str, Callable[[str], None]] = {
+            "AWS::S3::Bucket": self._create_bucket,
+            "AWS::SNS::Topic": self._create_topic,
+            "AWS::SQS::Queue": self._create_queue,
+            "AWS::DynamoDB::Table": self._create_table,
+            "AWS::SecretsManager::Secret": self._create_generated_secret,
+            "AWS::Serverless::HttpApi": self._create_http_api,
+            SERVERLESS_FUNCTION: self._create_function_resource,
+            SERVERLESS_STATE_MACHINE: machines.append,  # created once the functions exist
+        }
         for logical_id, resource in self.template.resources.items():
             if not resolver.is_created(logical_id):
                 continue
-            kind = resource.get("Type")
-            if kind == "AWS::S3::Bucket":
-                self._create_bucket(logical_id)
-            elif kind == "AWS::SNS::Topic":
-                self._create_topic(logical_id)
-            elif kind == "AWS::SQS::Queue":
-                self._create_queue(logical_id)
-            elif kind == SERVERLESS_FUNCTION:
-                self._create_function_resource(logical_id)
-            elif kind == SERVERLESS_STATE_MACHINE:
-                machines.append(logical_id)
-            else:
+            create = creators.get(str(resource.get("Type")))
+            if create is None:
                 self.skipped_resources.append(logical_id)
+            else:
+                create(logical_id)
         bucket_name = self.parameters.get("StagingBucketName", "")
         if bucket_name:  # an existing bucket the operator owns
             self._make_bucket(bucket_name, versioned=True)
@@ -634,6 +732,66 @@ class LocalRuntime:
         arn = f"arn:{self._pseudo().partition}:sqs:{self.region}:{ACCOUNT_ID}:{name}"
         self._require_resolver().provide(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
 
+    def _create_table(self, logical_id: str) -> None:
+        resolver = self._require_resolver()
+        properties = resolver.resolve(dict(self.template.properties(logical_id)))
+        name = self._physical_name(logical_id, limit=255)
+        dynamodb = self._client("dynamodb")
+        table = dynamodb.create_table(
+            TableName=name,
+            AttributeDefinitions=properties["AttributeDefinitions"],
+            KeySchema=properties["KeySchema"],
+            BillingMode=properties.get("BillingMode", "PAY_PER_REQUEST"),
+        )["TableDescription"]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        resolver.provide(logical_id, name, Arn=str(table["TableArn"]))
+
+    def _create_generated_secret(self, logical_id: str) -> None:
+        """A secret with ``GenerateSecretString``: a random value as CloudFormation makes."""
+        properties = self.template.properties(logical_id)
+        generate = properties.get("GenerateSecretString")
+        if not isinstance(generate, dict) or "SecretStringTemplate" in generate:
+            raise TemplateError(f"{logical_id}: only a plain GenerateSecretString is supported")
+        length = int(generate.get("PasswordLength", 32))
+        alphabet = string.ascii_letters + string.digits
+        if not generate.get("ExcludePunctuation"):
+            alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+        value = "".join(secrets.choice(alphabet) for _ in range(length))
+        arn = str(
+            self._client("secretsmanager").create_secret(
+                Name=self._physical_name(logical_id, limit=256), SecretString=value
+            )["ARN"]
+        )
+        self._require_resolver().provide(logical_id, arn, Id=arn)
+
+    def _create_http_api(self, logical_id: str) -> None:
+        api_id = "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
+        host = f"{api_id}.execute-api.{self.region}.amazonaws.com"
+        self._require_resolver().provide(logical_id, api_id, ApiEndpoint=f"https://{host}")
+        self._http_apis[logical_id] = HttpApiRoutes(
+            api_id, host, [], self._invoke_for_api, self.clock.now
+        )
+
+    def _invoke_for_api(self, logical_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        """API Gateway invokes the function synchronously and reads its response."""
+        function = self.lambdas.by_logical_id(logical_id)
+        response = self._client("lambda").invoke(
+            FunctionName=function.arn, Payload=json.dumps(event).encode()
+        )
+        body = json.loads(response["Payload"].read())
+        if response.get("FunctionError"):  # API Gateway answers 500 for a failed function
+            return {"statusCode": 500, "body": '{"message":"Internal Server Error"}'}
+        return dict(body)
+
+    def _approval_api(self) -> HttpApiRoutes:
+        if len(self._http_apis) != 1:
+            raise RuntimeError(
+                f"expected one HTTP API in the template, found {len(self._http_apis)}"
+            )
+        return next(iter(self._http_apis.values()))
+
     def _create_function_resource(self, logical_id: str) -> None:
         spec = next(s for s in self.template.functions() if s.logical_id == logical_id)
         code = io.BytesIO()
@@ -658,8 +816,9 @@ class LocalRuntime:
         self.definition = resolver.substitute_definition(
             path.read_text(encoding="utf-8"), spec.substitutions
         )
+        name = resolver.resolve(self.template.properties(logical_id).get("Name"))
         created = self._client("stepfunctions").create_state_machine(
-            name=self._physical_name(logical_id, limit=80),
+            name=str(name) if name else self._physical_name(logical_id, limit=80),
             definition=self.definition,
             roleArn=self._role_arn,
             type=spec.type,
@@ -692,6 +851,8 @@ class LocalRuntime:
                 )
             )
             for event_name, event in spec.events.items():
+                if event.get("Type") == "HttpApi":
+                    self._add_route(spec.logical_id, event["Properties"])
                 if event.get("Type") != "EventBridgeRule":
                     continue
                 pattern = resolver.resolve(event["Properties"]["Pattern"])
@@ -700,6 +861,13 @@ class LocalRuntime:
                         spec.logical_id, event_name, EventPattern.load(json.dumps(pattern))
                     )
                 )
+
+    def _add_route(self, function: str, properties: Mapping[str, Any]) -> None:
+        api = self._require_resolver().resolve(properties.get("ApiId"))
+        routes = next((r for r in self._http_apis.values() if r.api_id == api), None)
+        if routes is None:
+            raise TemplateError(f"{function}: HttpApi event of an API the runtime did not create")
+        routes.routes.append(Route(str(properties["Method"]).upper(), properties["Path"], function))
 
     @contextlib.contextmanager
     def _layers_on_path(self) -> Iterator[None]:

@@ -16,8 +16,15 @@ take 60 simulated seconds, not 120), and nothing moves while a test inspects or 
 world between two ``run`` calls. A sleep that starts while no ``run`` is in progress just
 stays parked until the next one.
 
-Limits: one interpreter thread per execution is assumed (no ``Map``/``Parallel`` states),
-and a task that waits for a callback (``.waitForTaskToken``) is not counted as parked.
+A task that waits for a callback (``.waitForTaskToken``) parks too, with its
+``TimeoutSeconds`` as wake-up time and ``callback=True``. ``run`` does not move the clock to
+such a deadline unless asked (``expire_callbacks``): when every execution waits for a callback
+and nothing else is due, it returns, as the world would sit waiting for a person. The clock
+still expires a callback whose deadline another wake-up passes. A callback that arrives
+(SendTaskSuccess/Failure) makes its sleeper ``interrupted`` at once, so ``run`` no longer
+counts it as parked while its thread goes on.
+
+Limits: one interpreter thread per execution is assumed (no ``Map``/``Parallel`` states).
 """
 
 from __future__ import annotations
@@ -37,10 +44,16 @@ class SimulationStalled(TimeoutError):
     """The executions neither finished nor all parked within the real-time bound."""
 
 
+def _never() -> bool:
+    return False
+
+
 @dataclass
 class _Sleeper:
     wake_at: datetime
     woken: bool = False
+    callback: bool = False  # a .waitForTaskToken task: wake_at is its timeout
+    interrupted: Callable[[], bool] = _never  # the callback arrived: the thread goes on
 
 
 class SimulatedTime:
@@ -64,36 +77,63 @@ class SimulatedTime:
                 self._crashes.append(crash)
             self._condition.notify_all()
 
-    def sleep(self, seconds: float, still_wanted: Callable[[], bool] = lambda: True) -> None:
-        """Park the calling interpreter thread for ``seconds`` of simulated time."""
+    def sleep(
+        self,
+        seconds: float,
+        still_wanted: Callable[[], bool] = lambda: True,
+        interrupted: Callable[[], bool] | None = None,
+    ) -> None:
+        """Park the calling interpreter thread for ``seconds`` of simulated time.
+
+        With ``interrupted`` the thread waits for a callback: it returns early once
+        ``interrupted()`` holds, and ``run`` only moves the clock to its deadline when asked.
+        """
         if seconds <= 0:
             return
         with self._condition:
-            sleeper = _Sleeper(self.clock.now() + timedelta(seconds=seconds))
+            sleeper = _Sleeper(
+                self.clock.now() + timedelta(seconds=seconds),
+                callback=interrupted is not None,
+                interrupted=interrupted or _never,
+            )
             self._sleepers.append(sleeper)
             self._condition.notify_all()
             while not sleeper.woken and not self._closed:
-                if not still_wanted():  # the execution was stopped
+                if not still_wanted() or sleeper.interrupted():  # stopped, or called back
                     self._sleepers.remove(sleeper)
                     self._condition.notify_all()
                     return
                 self._condition.wait(_POLL_SECONDS)
 
+    def poke(self) -> None:
+        """Something a parked thread waits for may have happened (a callback arrived)."""
+        with self._condition:
+            self._condition.notify_all()
+
     # ------------------------------------------------------------------ driver side
-    def run(self, until: Callable[[], bool] | None = None, timeout_seconds: float = 60.0) -> None:
+    def run(
+        self,
+        until: Callable[[], bool] | None = None,
+        timeout_seconds: float = 60.0,
+        expire_callbacks: bool = False,
+        until_time: datetime | None = None,
+    ) -> None:
         """Move simulated time until no execution runs, or ``until()`` holds when all are parked.
 
+        Also returns when every execution left waits for a callback, unless
+        ``expire_callbacks``: then the clock moves on to their timeouts. With ``until_time``
+        the clock also stops there (and ``run`` returns) while everyone is parked.
         Raises ``SimulationStalled`` if that takes more than ``timeout_seconds`` of real time,
         and re-raises an exception that crashed an interpreter thread.
         """
         deadline = time.monotonic() + timeout_seconds
         with self._condition:
             while True:
-                while len(self._sleepers) < self._running:
+                while self._parked() < self._running:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise SimulationStalled(
-                            f"{self._running} execution(s) running, {len(self._sleepers)} "
+                            f"{self._running} execution(s) running, {self._parked()} "
                             f"parked after {timeout_seconds} s of real time"
                         )
                     self._condition.wait(min(remaining, 1.0))
@@ -101,10 +141,26 @@ class SimulatedTime:
                     raise RuntimeError("moto's interpreter crashed") from self._crashes.pop(0)
                 if self._running == 0 or (until is not None and until()):
                     return
-                self._advance_to_next_wake_up()
+                if until_time is not None and self.clock.now() >= until_time:
+                    return
+                due = [s for s in self._sleepers if expire_callbacks or not s.callback]
+                if until_time is not None:
+                    due.append(_Sleeper(until_time))  # a wake-up for the caller
+                if not due:
+                    return  # everyone waits for a person
+                self._advance_to_next_wake_up(due)
 
-    def _advance_to_next_wake_up(self) -> None:
-        wake_at = min(sleeper.wake_at for sleeper in self._sleepers)
+    @property
+    def waiting_for_callbacks(self) -> int:
+        """Executions parked in a ``.waitForTaskToken`` task right now."""
+        with self._condition:
+            return sum(1 for s in self._sleepers if s.callback and not s.interrupted())
+
+    def _parked(self) -> int:
+        return sum(1 for sleeper in self._sleepers if not sleeper.interrupted())
+
+    def _advance_to_next_wake_up(self, due: list[_Sleeper]) -> None:
+        wake_at = min(sleeper.wake_at for sleeper in due)
         step = (wake_at - self.clock.now()).total_seconds()
         if step > 0:
             self.clock.advance(step)

@@ -20,4 +20,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         notice = notify.failure(event["failure"], state, execution_arn, wiring.topic())
         logger.error("Migration failed", extra={"code": notice["code"]})
         return notice
+    if event["event"] == "APPROVAL_EXPIRED":  # ends the execution: the Fail state needs a code
+        return notify.approval_expired(state, execution_arn, wiring.topic())
     return notify.milestone(event["event"], state, execution_arn, wiring.topic())

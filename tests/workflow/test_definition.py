@@ -66,10 +66,14 @@ def test_the_runtime_runs_the_definition_uri_with_the_templates_substitutions(
 ) -> None:
     substitutions = SamTemplate.load(DEFAULT_TEMPLATE).state_machine().substitutions
     expected = ASL.read_text(encoding="utf-8")
-    for key, target in substitutions.items():  # every value is !GetAtt <Function>.Arn
-        logical_id, attribute = target["Fn::GetAtt"]
-        assert attribute == "Arn"
-        expected = expected.replace("${" + key + "}", runtime.function(logical_id).arn)
+    for key, target in substitutions.items():  # !GetAtt <Function>.Arn, or !Ref <Parameter>
+        if "Ref" in target:
+            value = str(runtime.parameter(target["Ref"]))
+        else:
+            logical_id, attribute = target["Fn::GetAtt"]
+            assert attribute == "Arn"
+            value = runtime.function(logical_id).arn
+        expected = expected.replace("${" + key + "}", value)
 
     assert json.loads(runtime.definition) == json.loads(expected)
     assert "${" not in runtime.definition

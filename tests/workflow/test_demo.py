@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
+import urllib.request
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
@@ -11,8 +15,10 @@ from localrun import demo
 pytestmark = pytest.mark.workflow
 
 
-def test_the_demo_runs_a_migration_to_ready_for_cutover(capsys: pytest.CaptureFixture[str]) -> None:
-    assert demo.main(["--restore-minutes", "90"]) == 0
+def test_the_demo_runs_a_migration_through_an_approved_cutover(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert demo.main(["--restore-minutes", "90", "--auto-approve"]) == 0
     out = capsys.readouterr().out
     assert "Simulated here: the RDS for SQL Server endpoint" in out
     for state in ("Read Backup Object", "Check Restore", "Derive Start LSN", "Check CDC"):
@@ -21,8 +27,11 @@ def test_the_demo_runs_a_migration_to_ready_for_cutover(capsys: pytest.CaptureFi
     assert "started at CDC position 00000014:000000f3:0001" in out
     # 90 minutes of restore, seen within 5 % of that
     assert re.search(r"\[bak2rds\] Northwind: restore finished in 1h 3[0-4]m", out)
-    assert "[bak2rds] Northwind: ready for cutover" in out
-    assert "SUCCEEDED" in out
+    assert "[bak2rds] Northwind: ready for cutover, approve or reject" in out
+    assert re.search(r"--auto-approve: POST /approvals/\S+ -> 200", out)
+    assert "Check Final Sync           latency 0.0 s, 2 good check(s), drained" in out
+    assert "[bak2rds] Northwind: cutover complete" in out
+    assert "Execution Northwind-" in out and ": SUCCEEDED" in out
 
 
 def test_the_demo_shows_the_failure_path(capsys: pytest.CaptureFixture[str]) -> None:
@@ -32,3 +41,33 @@ def test_the_demo_shows_the_failure_path(capsys: pytest.CaptureFixture[str]) -> 
     assert "What to do: Increase the instance's allocated storage" in out
     assert "[bak2rds] Northwind: FAILED RESTORE_NO_SPACE" in out
     assert "ready for cutover" not in out
+
+
+def test_the_demo_serves_the_approval_page_and_goes_on_once_decided(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    results: list[int] = []
+    demo_run = threading.Thread(
+        target=lambda: results.append(demo.main(["--port", "0", "--wait-minutes", "1"]))
+    )
+    demo_run.start()
+    out, deadline = "", time.monotonic() + 60
+    while "  Reject:  http://127.0.0.1:" not in out and time.monotonic() < deadline:
+        time.sleep(0.1)
+        out += capsys.readouterr().out
+    link = re.search(r"  Reject:  (http://127\.0\.0\.1:\d+/approvals/\S+)", out)
+    assert link is not None, out
+
+    # A person opens the printed link (a page) and presses Reject (a form post)
+    with urllib.request.urlopen(link[1], timeout=10) as page:
+        assert page.status == 200 and b"Reject cutover" in page.read()
+    query = {k: v[0] for k, v in parse_qs(urlsplit(link[1]).query).items()}
+    form = {"expires": query["expires"], "signature": query["signature"], "decision": "reject"}
+    posted = urllib.request.Request(link[1].split("?", 1)[0], data=urlencode(form).encode())
+    with urllib.request.urlopen(posted, timeout=10) as decided:
+        assert b"rejected" in decided.read()
+    demo_run.join(timeout=60)
+
+    out += capsys.readouterr().out
+    assert results == [0]
+    assert "Cutover Rejected" in out and "[bak2rds] Northwind: cutover rejected" in out

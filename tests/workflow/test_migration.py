@@ -40,7 +40,7 @@ MILESTONES = (  # subjects as messages.py writes them; the restore took six hour
     r"\[bak2rds\] Northwind: restore started",
     r"\[bak2rds\] Northwind: restore finished in 6h \d+m",
     r"\[bak2rds\] Northwind: CDC started at 00000014:000000f3:0001",
-    r"\[bak2rds\] Northwind: ready for cutover",
+    r"\[bak2rds\] Northwind: ready for cutover, approve or reject",
 )
 
 
@@ -61,9 +61,9 @@ def test_an_upload_is_restored_and_caught_up_by_cdc_from_the_backups_first_lsn(
     (started,) = runtime.deliver(upload.event)
     (execution,) = runtime.run_until_done()
 
-    # Then the execution is caught up and ready for cutover
+    # Then the execution is caught up and waits for the cutover approval
     assert execution.arn == started["execution_arn"] and not started["duplicate"]
-    assert execution.status == "SUCCEEDED"
+    assert execution.waiting_for_approval and runtime.waiting_for_approval == 1
     assert execution.state_names[:5] == [
         "Read Backup Object",
         "Check Target",
@@ -71,7 +71,7 @@ def test_an_upload_is_restored_and_caught_up_by_cdc_from_the_backups_first_lsn(
         "Notify Restore Started",
         "Wait For Restore",
     ]
-    assert execution.state_names[-2:] == ["Notify Ready For Cutover", "Migration Caught Up"]
+    assert execution.state_names[-2:] == ["Set Approval Timeout", "Request Cutover Approval"]
     assert_milestones_published(runtime)
 
     # and one restore of that object ran, once
@@ -86,10 +86,10 @@ def test_an_upload_is_restored_and_caught_up_by_cdc_from_the_backups_first_lsn(
     (restored,) = sql_sim.restore_history
     assert restored["first_lsn"] == BACKUP.first_lsn
     assert any("msdb.dbo.restorehistory" in statement for statement, _ in sql_sim.executed)
-    assert execution.output["start_lsn"]["strategy"] == "first_lsn"
+    assert execution.data["start_lsn"]["strategy"] == "first_lsn"
 
     # and the DMS task is CDC-only, onto the restored tables, started at the backup's first_lsn
-    cdc = runtime.dms.task(execution.output["cdc"]["task_arn"])
+    cdc = runtime.dms.task(execution.data["cdc"]["task_arn"])
     assert (cdc.start_type, cdc.cdc_start_position) == (
         "start-replication",
         "00000014:000000f3:0001",
@@ -130,7 +130,7 @@ def test_a_transient_sql_connection_failure_is_retried_and_the_migration_goes_on
     runtime.start_migration(KEY, BACKUP)
     (execution,) = runtime.run_until_done()
 
-    assert execution.status == "SUCCEEDED"
+    assert execution.waiting_for_approval
     assert [error for error, _ in execution.lambda_failures()] == ["TransientDependencyError"] * 2
     assert execution.visits("Start Restore") == 1  # retried inside the state
     assert execution.retries == 2
@@ -180,16 +180,14 @@ def test_two_databases_migrate_at_once(
 
     executions = runtime.run_until_done()
 
-    assert [e.status for e in executions] == ["SUCCEEDED", "SUCCEEDED"]
+    assert [e.waiting_for_approval for e in executions] == [True, True]
     restores = {task.database_name: task for task in sql_sim.tasks}
     assert sorted(restores) == ["Northwind", "Sales"]
     assert all(task.lifecycle == "SUCCESS" for task in restores.values())
     starts = [task.started_at for task in restores.values() if task.started_at is not None]
     ends = [task.finished_at for task in restores.values() if task.finished_at is not None]
     assert len(starts) == len(ends) == 2 and max(starts) < min(ends)  # they ran side by side
-    positions = {
-        runtime.dms.task(e.output["cdc"]["task_arn"]).cdc_start_position for e in executions
-    }
+    positions = {runtime.dms.task(e.data["cdc"]["task_arn"]).cdc_start_position for e in executions}
     assert positions == {"00000014:000000f3:0001", "0000001f:00000064:0007"}
     for name in backups:
         headlines = [
@@ -198,7 +196,10 @@ def test_two_databases_migrate_at_once(
             if n.attributes.get("database") == name
         ]
         assert len(headlines) == 4
-        assert (headlines[0], headlines[-1]) == ("restore started", "ready for cutover")
+        assert (headlines[0], headlines[-1]) == (
+            "restore started",
+            "ready for cutover, approve or reject",
+        )
 
 
 def test_a_dms_target_endpoint_for_another_database_stops_before_cdc(
@@ -224,8 +225,8 @@ def test_the_start_lsn_strategy_parameter_reaches_the_dms_task(
     runtime.start_migration(KEY, BACKUP)
     (execution,) = runtime.run_until_done()
 
-    assert execution.status == "SUCCEEDED"
-    task = runtime.dms.task(execution.output["cdc"]["task_arn"])
+    assert execution.waiting_for_approval
+    task = runtime.dms.task(execution.data["cdc"]["task_arn"])
     assert task.cdc_start_position == "00000014:000000f5:0001"  # 20000000024500001
 
 
@@ -242,7 +243,7 @@ def test_a_newer_upload_of_the_same_key_does_not_adopt_the_restore_under_way(
     executions = {execution.arn: execution for execution in runtime.run_until_done()}
 
     # Then the restore under way stays the first migration's; the second one stops
-    assert executions[first].status == "SUCCEEDED"
+    assert executions[first].waiting_for_approval
     assert (executions[second].status, executions[second].error) == (
         "FAILED",
         "RESTORE_ALREADY_RUNNING",

@@ -59,7 +59,9 @@ class SignedLink:
     def url(self, base_url: str, action: str) -> str:
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
-        query = urlencode({"expires": self.expires_at, "signature": self.signature, "action": action})
+        query = urlencode(
+            {"expires": self.expires_at, "signature": self.signature, "action": action}
+        )
         return f"{base_url.rstrip('/')}/approvals/{self.approval_id}?{query}"
 
 

@@ -240,8 +240,8 @@ _ENTRIES = (
     CatalogueEntry(
         "APPROVAL_KEY_UNREADABLE",
         "The approval-link signing key could not be read from Secrets Manager, or is too short.",
-        "Check the stack's ApprovalSigningKey secret holds its generated value; redeploy the "
-        "stack unchanged, then upload the backup again.",
+        "Check the stack's ApprovalSigningKey secret holds its generated value and redeploy "
+        "the stack unchanged. The DMS task keeps running: cut over by hand, or stop it.",
     ),
     CatalogueEntry(
         "CUTOVER_NOT_DRAINED",

@@ -7,12 +7,20 @@ kept to what SNS accepts: ASCII, one line, under 100 characters.
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from typing import Any
 
 from bak2rds.errors import CatalogueEntry
 
 SUBJECT_LIMIT = 99
-MILESTONES = ("RESTORE_STARTED", "RESTORE_FINISHED", "CDC_STARTED", "READY_FOR_CUTOVER")
+MILESTONES = (
+    "RESTORE_STARTED",
+    "RESTORE_FINISHED",
+    "CDC_STARTED",
+    "READY_FOR_CUTOVER",
+    "CUTOVER_COMPLETE",
+    "CUTOVER_REJECTED",
+)
 
 
 def console_link(execution_arn: str) -> str:
@@ -90,6 +98,18 @@ def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str
             f"{cdc.get('latency_seconds')}s or less for {cdc.get('good_checks')} checks.",
             "[" + database + "] on RDS is caught up with the source and ready for cutover.",
         ]
+    elif kind == "CUTOVER_COMPLETE":
+        headline, lines = "cutover complete", _cutover_complete_lines(state, database)
+    elif kind == "CUTOVER_REJECTED":
+        headline = "cutover rejected"
+        lines = [
+            f"The cutover was rejected{_decided_text(state)}.",
+            f"DMS task {cdc.get('task_id')} is {state.get('cdc_stop', {}).get('status')}: "
+            "changes on the source are no longer applied to RDS.",
+            f"[{database}] on RDS was kept as it is: nothing was dropped. The source stays the "
+            "system of record. To migrate again later, drop or rename the RDS database "
+            "yourself and upload a new backup.",
+        ]
     else:
         raise ValueError(f"unknown milestone {kind!r}")
     body = "\n".join([*lines, "", f"Backup: {source}", f"Execution: {console_link(execution_arn)}"])
@@ -128,3 +148,91 @@ def _ascii_line(text: str) -> str:
 def _key_stem(state: dict[str, Any]) -> str:
     key = str(state.get("detail", {}).get("object", {}).get("key", ""))
     return key.rsplit("/", 1)[-1]
+
+
+def _decided_text(state: dict[str, Any]) -> str:
+    decided = state.get("approval", {}).get("decided") or {}
+    if not decided:
+        return ""
+    return (
+        f" at {decided.get('at')} from {decided.get('source_ip')} "
+        f"({_ascii_line(str(decided.get('user_agent', '')))})"
+    )
+
+
+def _cutover_complete_lines(state: dict[str, Any], database: str) -> list[str]:
+    cdc, target = state.get("cdc", {}), state.get("target", {})
+    final = state.get("final_sync", {})
+    return [
+        f"The cutover was approved{_decided_text(state)}.",
+        f"CDC drained to {final.get('latency_seconds')}s of latency and DMS task "
+        f"{cdc.get('task_id')} is {state.get('cdc_stop', {}).get('status')}: [{database}] on "
+        "RDS has every change of the source.",
+        "",
+        "What to do next:",
+        f"1. Point the application at the RDS instance {target.get('host')},"
+        f"{target.get('port')} (database [{database}]).",
+        "2. Keep the source database read-only and do not drop it until the application runs "
+        "well on RDS: it is your way back.",
+        f"3. Delete the DMS task {cdc.get('task_id')} when you no longer need its logs.",
+    ]
+
+
+def approval_expired(
+    state: dict[str, Any], execution_arn: str, entry: CatalogueEntry
+) -> tuple[str, str]:
+    migration, cdc = state.get("migration", {}), state.get("cdc", {})
+    database = str(migration.get("database_name", "?"))
+    body = "\n".join(
+        [
+            f"Nobody approved or rejected the cutover of [{database}] before the approval "
+            "links expired. Nothing else happened.",
+            f"DMS task {cdc.get('task_id')} is still running and keeps [{database}] on RDS "
+            "caught up with the source.",
+            f"What to do: {entry.action}",
+            "",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    return subject(database, "approval expired, CDC left running"), body
+
+
+def approval_request(
+    summary: dict[str, Any],
+    execution_arn: str,
+    approve_url: str,
+    reject_url: str,
+    expires_at: datetime,
+    threshold_seconds: int,
+) -> tuple[str, str]:
+    """The cutover approval e-mail: what is ready, and the two links."""
+    database = str(summary.get("database", "?"))
+    latency = summary.get("latency_seconds")
+    body = "\n".join(
+        [
+            f"[{database}] on RDS has caught up with the source and is ready for cutover.",
+            "",
+            f"Database:        {database}",
+            f"Backup:          {summary.get('source')}",
+            f"Restore took:    {duration_text(float(summary.get('restore_seconds') or 0))}",
+            f"CDC started at:  LSN {summary.get('start_lsn')} "
+            f"(strategy {summary.get('lsn_strategy')})",
+            f"CDC latency now: {latency}s (threshold {threshold_seconds}s)",
+            f"DMS task:        {summary.get('cdc_task_id')}",
+            "",
+            f"Approve the cutover: {approve_url}",
+            "",
+            f"Reject the cutover:  {reject_url}",
+            "",
+            "Each link opens a page that shows the cutover and asks you to confirm with a "
+            "button; opening the page changes nothing. The links work once and expire at "
+            f"{expires_at.strftime('%Y-%m-%d %H:%M UTC')}.",
+            "Approve: stop every write to the source database; bak2rds waits until CDC latency "
+            "is near 0, stops the DMS task and e-mails you what to do next.",
+            "Reject: bak2rds stops the DMS task and keeps the RDS database; nothing is dropped.",
+            "No decision before the links expire: CDC keeps running and nothing else happens.",
+            "",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    return subject(database, "ready for cutover, approve or reject"), body

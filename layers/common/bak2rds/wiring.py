@@ -6,13 +6,14 @@ from typing import Any, cast
 
 from bak2rds import config
 from bak2rds.adapters import aws, secrets
+from bak2rds.adapters.approvals import ApprovalsTable
 from bak2rds.adapters.cloudwatch import DmsMetrics
 from bak2rds.adapters.dms import Dms
 from bak2rds.adapters.rds import RdsApi
 from bak2rds.adapters.s3 import StagingBucket
 from bak2rds.adapters.sns import Topic
 from bak2rds.adapters.sqlserver import Connect, Credentials, Endpoint, SqlServer
-from bak2rds.adapters.stepfunctions import StateMachine
+from bak2rds.adapters.stepfunctions import StateMachine, TaskCallbacks
 
 
 def sql_server(target: dict[str, Any]) -> SqlServer:
@@ -55,6 +56,18 @@ def topic() -> Topic:
 
 def state_machine() -> StateMachine:
     return StateMachine(aws.client("stepfunctions"), config.starter().state_machine_arn)
+
+
+def approvals_table() -> ApprovalsTable:
+    return ApprovalsTable(aws.client("dynamodb"), config.approval().table_name)
+
+
+def task_callbacks() -> TaskCallbacks:
+    return TaskCallbacks(aws.client("stepfunctions"))
+
+
+def signing_key(secret_arn: str) -> bytes:
+    return secrets.signing_key(secret_arn)
 
 
 def partition_of(arn: str) -> str:

@@ -45,6 +45,6 @@ def signing_key(secret_arn: str) -> bytes:
             raise TransientDependencyError(f"Secrets Manager: {text}") from error
         raise SigningKeyUnreadable(f"Secrets Manager: {text}") from error
     key = secret.encode() if isinstance(secret, str) else bytes(secret)
-    if len(key) < 32:  # noqa: PLR2004 - see approval_links._MIN_KEY_BYTES
+    if len(key) < 32:
         raise SigningKeyUnreadable("the signing key is shorter than 32 bytes")
     return key

@@ -98,8 +98,13 @@ def view(request: Request, deps: Collaborators) -> Page:
 def decide(request: Request, deps: Collaborators) -> Page:
     """POST: act on the button pressed, once."""
     if request.action not in DECISIONS:
-        return _page(400, "Choose Approve or Reject", "error", "bad_request",
-                     "The form did not say which button was pressed. Nothing was changed.")
+        return _page(
+            400,
+            "Choose Approve or Reject",
+            "error",
+            "bad_request",
+            "The form did not say which button was pressed. Nothing was changed.",
+        )
     checked = _open(request, deps)
     if isinstance(checked, Page):
         return checked
@@ -130,13 +135,22 @@ def decide(request: Request, deps: Collaborators) -> Page:
             delivered = deps.callbacks.fail(record.task_token, REJECTED_ERROR, cause)
     except Bak2RdsError:
         deps.table.set_status(record.approval_id, PENDING, expected=decision)
-        return _page(503, "Step Functions could not be reached", "error", "unreachable",
-                     "Nothing was decided. Try the button again in a minute.")
+        return _page(
+            503,
+            "Step Functions could not be reached",
+            "error",
+            "unreachable",
+            "Nothing was decided. Try the button again in a minute.",
+        )
     if not delivered:
         deps.table.set_status(record.approval_id, VOID, expected=decision)
-        return _page(409, "This migration is no longer waiting", "warning", "not_waiting",
-                     "Its approval request timed out or the execution was stopped. Nothing "
-                     "was changed.")
+        return _page(
+            409,
+            "This migration is no longer waiting",
+            "warning",
+            "not_waiting",
+            "Its approval request timed out or the execution was stopped. Nothing was changed.",
+        )
     return _decided_page(record, decision, decided_at, latency)
 
 
@@ -148,22 +162,38 @@ def _open(request: Request, deps: Collaborators) -> ApprovalRecord | Page:
         )
     except approval_links.LinkRejected as rejected:
         if rejected.reason == "expired":
-            return _page(410, "This approval link has expired", "warning", "expired",
-                         "Nothing was changed. If the migration still waits, CDC keeps running; "
-                         "see the e-mail about the expired approval.")
-        return _page(403, "This link is not valid", "error", "invalid",
-                     "It may have been cut short or changed. Open the link from the e-mail "
-                     "exactly as it was sent. Nothing was changed.")
+            return _page(
+                410,
+                "This approval link has expired",
+                "warning",
+                "expired",
+                "Nothing was changed. If the migration still waits, CDC keeps running; "
+                "see the e-mail about the expired approval.",
+            )
+        return _page(
+            403,
+            "This link is not valid",
+            "error",
+            "invalid",
+            "It may have been cut short or changed. Open the link from the e-mail "
+            "exactly as it was sent. Nothing was changed.",
+        )
     record = deps.table.get(request.approval_id)
     if record is None:
-        return _page(404, "This approval no longer exists", "warning", "unknown",
-                     "Nothing was changed.")
+        return _page(
+            404, "This approval no longer exists", "warning", "unknown", "Nothing was changed."
+        )
     if record.status != PENDING:
         return _already_decided(record)
     status = deps.callbacks.execution_status(record.execution_arn)
     if status != "RUNNING":
-        return _page(409, "This migration is no longer waiting", "warning", "finished",
-                     f"Its execution is {status.lower()}. Nothing was changed.")
+        return _page(
+            409,
+            "This migration is no longer waiting",
+            "warning",
+            "finished",
+            f"Its execution is {status.lower()}. Nothing was changed.",
+        )
     return record
 
 
@@ -171,13 +201,21 @@ def _latency_refusal(record: ApprovalRecord, deps: Collaborators) -> float | Pag
     try:
         latency = deps.cdc_latency(record.summary)
     except CdcTaskFailed as error:
-        return _page(409, "The DMS task is not running", "error", "cdc_not_running",
-                     f"{error.detail}. Nothing was changed.")
+        return _page(
+            409,
+            "The DMS task is not running",
+            "error",
+            "cdc_not_running",
+            f"{error.detail}. Nothing was changed.",
+        )
     threshold = deps.latency_threshold_seconds
     if latency.status != "running" or latency.seconds is None or latency.seconds > threshold:
         now_text = "unknown" if latency.seconds is None else f"{latency.seconds:g} s"
         return _page(
-            409, "CDC is not caught up right now", "warning", "latency_high",
+            409,
+            "CDC is not caught up right now",
+            "warning",
+            "latency_high",
             f"CDC latency is {now_text} (DMS task {latency.status}); cutover needs at most "
             f"{threshold} s. Nothing was changed: open the link again when it has caught up.",
         )
@@ -206,26 +244,42 @@ def _facts(record: ApprovalRecord, deps: Collaborators) -> tuple[tuple[str, str]
 
 def _already_decided(record: ApprovalRecord) -> Page:
     if record.status == VOID:
-        return _page(409, "This migration is no longer waiting", "warning", "not_waiting",
-                     "Nothing was changed.")
+        return _page(
+            409,
+            "This migration is no longer waiting",
+            "warning",
+            "not_waiting",
+            "Nothing was changed.",
+        )
     by = record.decided_by
     who = f" from {by.source_ip}" if by else ""
-    return _page(409, f"This cutover was already {record.status}", "warning", "already_decided",
-                 f"The decision was taken at {record.decided_at}{who}. The link works once; "
-                 "nothing was changed now.")
+    return _page(
+        409,
+        f"This cutover was already {record.status}",
+        "warning",
+        "already_decided",
+        f"The decision was taken at {record.decided_at}{who}. The link works once; "
+        "nothing was changed now.",
+    )
 
 
 def _decided_page(record: ApprovalRecord, decision: str, at: str, latency: float | None) -> Page:
     database = record.summary.get("database", "?")
     if decision == "approved":
         return _page(
-            200, f"Cutover of [{database}] approved", "ok", "approved",
+            200,
+            f"Cutover of [{database}] approved",
+            "ok",
+            "approved",
             f"Approved at {at} with CDC latency at {latency:g} s. Stop every write to the "
             "source database now: bak2rds waits until CDC latency is near 0, stops the DMS "
             "task and e-mails you when the RDS database is ready for the application.",
         )
     return _page(
-        200, f"Cutover of [{database}] rejected", "ok", "rejected",
+        200,
+        f"Cutover of [{database}] rejected",
+        "ok",
+        "rejected",
         f"Rejected at {at}. bak2rds stops the DMS task and keeps the RDS database; nothing "
         "is dropped. You will get an e-mail when the task has stopped.",
     )

@@ -7,7 +7,7 @@ from typing import Any
 
 from bak2rds import messages
 from bak2rds.adapters.sns import Topic
-from bak2rds.errors import describe_failure
+from bak2rds.errors import CATALOGUE, describe_failure
 
 
 def milestone(kind: str, state: dict[str, Any], execution_arn: str, topic: Topic) -> dict[str, Any]:
@@ -29,6 +29,21 @@ def failure(
         "message_id": message_id,
         "code": entry.code,
         "cause": f"{entry.cause} {detail} What to do: {entry.action}",
+    }
+
+
+def approval_expired(state: dict[str, Any], execution_arn: str, topic: Topic) -> dict[str, Any]:
+    """Nobody decided in time: say so, and give the Fail state its code and cause."""
+    entry = CATALOGUE["APPROVAL_EXPIRED"]
+    subject, body = messages.approval_expired(state, execution_arn, entry)
+    database = str(state.get("migration", {}).get("database_name", ""))
+    message_id = topic.publish(
+        subject, body, {"event": "APPROVAL_EXPIRED", "code": entry.code, "database": database}
+    )
+    return {
+        "message_id": message_id,
+        "code": entry.code,
+        "cause": f"{entry.cause} What to do: {entry.action}",
     }
 
 

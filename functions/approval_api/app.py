@@ -1,0 +1,21 @@
+"""HTTP API "approvals": GET shows the pending cutover, POST takes the decision.
+
+The routes are in ``bak2rds.approval_api``; the rules in ``bak2rds.steps.decide_cutover``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bak2rds.approval_api import app
+from bak2rds.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,38 @@
+"""State "Request Cutover Approval": e-mail signed approve/reject links, then wait for them.
+
+Invoked by ``lambda:invoke.waitForTaskToken``: the state machine waits for the approval API,
+not for this function's result. The task token is stored, never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from bak2rds import clock, config, wiring
+from bak2rds.observability import CORRELATION_PATH, logger, metrics, tracer
+from bak2rds.steps import request_cutover_approval
+
+
+@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    state, settings = event["state"], config.approval()
+    logger.append_keys(database=state["migration"]["database_name"])
+    requested = request_cutover_approval.run(
+        event["execution_id"],
+        event["task_token"],
+        state,
+        clock.parse_timestamp(event["entered_at"]),
+        settings.timeout_seconds,
+        config.approval_link().base_url,
+        wiring.signing_key(settings.key_secret_arn),
+        config.cdc().latency_threshold_seconds,
+        wiring.approvals_table(),
+        wiring.topic(),
+        clock.utcnow(),
+    )
+    logger.info("Cutover approval requested", extra=requested)
+    return requested

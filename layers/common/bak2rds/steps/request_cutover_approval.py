@@ -1,0 +1,75 @@
+"""Request Cutover Approval: store the task token, sign the links, e-mail them.
+
+Runs inside the ``.waitForTaskToken`` task: the state machine waits until the approval API
+calls SendTaskSuccess or SendTaskFailure with the token stored here, or until the task's
+timeout (``ApprovalTimeoutSeconds``), which is also when the links expire. See
+``bak2rds.approval_links`` for why the token stays in DynamoDB and out of every URL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bak2rds import approval_links, messages
+from bak2rds.adapters.approvals import ApprovalRecord, ApprovalsTable
+from bak2rds.adapters.sns import Topic
+
+
+def summary(state: dict[str, Any]) -> dict[str, Any]:
+    """What the e-mail and the page show, and what the API needs to re-check latency."""
+    migration, restore = state.get("migration", {}), state.get("restore", {})
+    lsn, cdc = state.get("start_lsn", {}), state["cdc"]
+    return {
+        "database": migration.get("database_name"),
+        "source": f"s3://{migration.get('bucket')}/{migration.get('key')}",
+        "restore_seconds": restore.get("elapsed_seconds"),
+        "start_lsn": lsn.get("dms"),
+        "lsn_strategy": lsn.get("strategy"),
+        "latency_seconds": cdc.get("latency_seconds"),
+        "cdc_task_arn": cdc["task_arn"],
+        "cdc_task_id": cdc.get("task_id"),
+        "replication_instance_id": cdc["replication_instance_id"],
+    }
+
+
+def run(
+    execution_arn: str,
+    task_token: str,
+    state: dict[str, Any],
+    entered_at: datetime,
+    timeout_seconds: int,
+    base_url: str,
+    key: bytes,
+    threshold_seconds: int,
+    table: ApprovalsTable,
+    topic: Topic,
+    now: datetime,
+) -> dict[str, Any]:
+    # The links expire when the task times out: a later click could not be honoured anyway.
+    expires = (entered_at + timedelta(seconds=timeout_seconds)).astimezone(UTC)
+    expires_at = int(expires.timestamp())
+    details = summary(state)
+    approval_id = approval_links.new_approval_id()
+    table.put(
+        ApprovalRecord(
+            approval_id=approval_id,
+            execution_arn=execution_arn,
+            task_token=task_token,
+            expires_at=expires_at,
+            requested_at=now.astimezone(UTC).isoformat(),
+            summary=details,
+        )
+    )
+    link = approval_links.sign(key, approval_id, expires_at)
+    subject, body = messages.approval_request(
+        details,
+        execution_arn,
+        link.url(base_url, "approve"),
+        link.url(base_url, "reject"),
+        expires,
+        threshold_seconds,
+    )
+    attributes = {"event": "APPROVAL_REQUESTED", "database": str(details["database"] or "")}
+    message_id = topic.publish(subject, body, attributes)
+    return {"approval_id": approval_id, "expires_at": expires.isoformat(), "message_id": message_id}

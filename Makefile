@@ -18,7 +18,8 @@ export AWS_DEFAULT_REGION ?= $(REGION)
 help:
 	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint), then"
 	@echo "            serve its cutover approval link on 127.0.0.1 until you decide (Ctrl-C"
-	@echo "            leaves it waiting); make demo ARGS=--auto-approve decides by itself"
+	@echo "            leaves it waiting); without a terminal, or with ARGS=--auto-approve,"
+	@echo "            it approves by itself"
 	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
 	@echo "make bench  polling cost of 10 min to 24 h restores plus 3 days of CDC catch-up"
 
@@ -71,11 +72,11 @@ test: lint typecheck unit validate build
 
 # make demo ARGS="--restore-minutes 600", ARGS="--fail-restore" or ARGS="--auto-approve"
 demo: $(VENV)/.installed
-	$(PY) -m localrun.demo $(ARGS)
+	PYTHONPATH=layers/common $(PY) -m localrun.demo $(ARGS)
 
 # Prints the polling-cost table of the README; exits 1 if a target is missed.
 bench: $(VENV)/.installed
-	$(PY) -m localrun.bench
+	PYTHONPATH=layers/common $(PY) -m localrun.bench
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

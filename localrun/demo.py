@@ -43,6 +43,9 @@ SIMULATED = (
 )
 
 
+DEFAULT_WAIT_MINUTES = 30.0
+
+
 def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -70,8 +73,10 @@ def parse_arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--wait-minutes",
         type=float,
-        default=30,
-        help="how long to wait for a decision in the browser before leaving it pending",
+        default=None,
+        help="how long to wait for a decision in the browser before leaving it pending "
+        f"(default {DEFAULT_WAIT_MINUTES:g}; without a terminal and without this option the "
+        "demo approves by itself instead of waiting)",
     )
     return parser.parse_args(argv)
 
@@ -111,11 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             asked = execution.states[-1].entered_at
             entered = ("Request Cutover Approval", asked)
             print(_line(execution.started_at, entered, "e-mail sent, waiting"), file=out)
-            decided = (
-                approve_automatically(runtime, out)
-                if options.auto_approve
-                else wait_for_a_browser(runtime, out, options.port, options.wait_minutes)
-            )
+            if options.auto_approve or not wants_a_browser(options):
+                decided = approve_automatically(runtime, out)
+            else:
+                wait = options.wait_minutes or DEFAULT_WAIT_MINUTES
+                decided = wait_for_a_browser(runtime, out, options.port, wait)
             if decided:
                 (execution,) = runtime.run_until_done(timeout_seconds=50)
                 print("\n".join(narrate(execution)[len(told) :]), file=out)
@@ -130,6 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if ended_as_told or options.fail_restore else 1
 
 
+def wants_a_browser(options: argparse.Namespace) -> bool:
+    """Serve the page to a person at a terminal; a script (CI, a pipe) gets the whole run."""
+    return options.wait_minutes is not None or sys.stdin.isatty()
+
+
 def approve_automatically(runtime: LocalRuntime, out: TextIO) -> bool:
     """Press Approve as the page would (a form post of the e-mail's link), then stop writes."""
     (email,) = runtime.approval_emails()
@@ -140,7 +150,12 @@ def approve_automatically(runtime: LocalRuntime, out: TextIO) -> bool:
     response = runtime.approval_http(
         "POST", link.split("?", 1)[0], form=form, headers={"User-Agent": "make demo"}
     )
-    print(f"--auto-approve: POST {urlsplit(link).path} -> {response.status}", file=out)
+    print(f"Approve link as e-mailed: {link}", file=out)
+    print(
+        f"Approving as its page's button would: POST {urlsplit(link).path} -> "
+        f"{response.status} (run make demo in a terminal to press it yourself)",
+        file=out,
+    )
     return _after_decision(runtime, out, response.status == 200)
 
 

@@ -28,10 +28,20 @@ def test_the_demo_runs_a_migration_through_an_approved_cutover(
     # 90 minutes of restore, seen within 5 % of that
     assert re.search(r"\[bak2rds\] Northwind: restore finished in 1h 3[0-4]m", out)
     assert "[bak2rds] Northwind: ready for cutover, approve or reject" in out
-    assert re.search(r"--auto-approve: POST /approvals/\S+ -> 200", out)
+    assert re.search(r"button would: POST /approvals/\S+ -> 200", out)
     assert "Check Final Sync           latency 0.0 s, 2 good check(s), drained" in out
     assert "[bak2rds] Northwind: cutover complete" in out
     assert "Execution Northwind-" in out and ": SUCCEEDED" in out
+
+
+def test_without_a_terminal_the_demo_does_not_wait_for_a_browser(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin.isatty", lambda: False)  # as in CI or a pipe
+    assert demo.main([]) == 0
+    out = capsys.readouterr().out
+    assert "run make demo in a terminal to press it yourself" in out
+    assert ": SUCCEEDED" in out
 
 
 def test_the_demo_shows_the_failure_path(capsys: pytest.CaptureFixture[str]) -> None:

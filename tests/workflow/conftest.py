@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from localrun.clock import ManualClock
-from localrun.runtime import LocalRuntime
+from localrun.runtime import ExecutionResult, LocalRuntime
 from localrun.sqlserver import SimulatedRdsSqlServer
 
 DATABASE = "Northwind"
@@ -42,3 +42,16 @@ def start_runtime(clock: ManualClock, sql_sim: SimulatedRdsSqlServer) -> Iterato
 @pytest.fixture
 def runtime(start_runtime: StartRuntime) -> LocalRuntime:
     return start_runtime()
+
+
+def ended_in_failure(runtime: LocalRuntime, code: str) -> tuple[ExecutionResult, str]:
+    """Run to the end: the one execution FAILED with ``code`` and one failure e-mail says so.
+
+    Returns the execution and that e-mail's text.
+    """
+    (execution,) = runtime.run_until_done()
+    assert (execution.status, execution.error) == ("FAILED", code), execution.cause
+    failures = [n for n in runtime.notifications() if n.attributes.get("event") == "FAILED"]
+    assert len(failures) == 1
+    assert f"Error: {code}" in failures[0].message
+    return execution, failures[0].message

@@ -22,6 +22,7 @@ from localrun.faults import AwsFaults, FaultKind
 from localrun.lambdas import SimulatedCrash
 from localrun.runtime import ExecutionResult, LocalRuntime
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from tests.workflow.conftest import ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
@@ -108,15 +109,6 @@ def assert_recovered(
     assert "Northwind" in sql.databases
 
 
-def assert_failed_with(runtime: LocalRuntime, code: str) -> None:
-    (execution,) = runtime.run_until_done()
-    assert execution.status == "FAILED"
-    assert execution.error == code, execution.cause
-    failures = [n for n in runtime.notifications() if n.attributes.get("event") == "FAILED"]
-    assert len(failures) == 1
-    assert f"Error: {code}" in failures[0].message
-
-
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("call", sorted(AWS_CALLS))
 def test_aws_call_fault(
@@ -138,7 +130,7 @@ def test_aws_call_fault(
             assert "AWS_ACCESS_DENIED: SNS Publish" in (execution.cause or "")
             assert execution.states[-1].name == "Migration Failed Without Notice"
         elif kind == "permanent":
-            assert_failed_with(runtime, "AWS_ACCESS_DENIED")
+            ended_in_failure(runtime, "AWS_ACCESS_DENIED")
         else:
             assert_recovered(runtime, sql_sim, execution)
 
@@ -161,7 +153,7 @@ def test_sql_fault(
     execution = run(runtime)
 
     if kind == "permanent":
-        assert_failed_with(runtime, "SQL_LOGIN_FAILED" if connecting else "SQL_PERMISSION_DENIED")
+        ended_in_failure(runtime, "SQL_LOGIN_FAILED" if connecting else "SQL_PERMISSION_DENIED")
         assert sql_sim.restores_started() == 0
     else:
         assert queue == []  # both faults were hit

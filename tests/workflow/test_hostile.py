@@ -28,7 +28,7 @@ from bak2rds.lsn import Lsn
 from localrun.backupimage import BackupImage
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3
-from tests.workflow.conftest import StartRuntime
+from tests.workflow.conftest import StartRuntime, ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
@@ -130,12 +130,8 @@ BODY_CASES: dict[str, tuple[object, str]] = {
 
 
 def assert_refused_before_any_sql(runtime: LocalRuntime, code: str) -> None:
-    (execution,) = runtime.run_until_done()
-    assert (execution.status, execution.error) == ("FAILED", code)
+    execution, _ = ended_in_failure(runtime, code)
     assert EXECUTION_NAME.fullmatch(execution.name)
-    failures = [n for n in runtime.notifications() if n.attributes.get("event") == "FAILED"]
-    assert len(failures) == 1
-    assert f"Error: {code}" in failures[0].message
     for notification in runtime.notifications():
         assert SNS_SUBJECT.fullmatch(notification.subject), notification.subject
         assert len(notification.message.encode()) < SNS_MESSAGE_LIMIT

@@ -17,6 +17,7 @@ from localrun.backupimage import BackupImage
 from localrun.rdstarget import OPTION_GROUP
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3
+from tests.workflow.conftest import ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
@@ -31,12 +32,10 @@ BACKUP = BackupInS3(
 
 def refused(runtime: LocalRuntime, code: str) -> str:
     """Run to the end; the migration failed with ``code`` before any SQL. The message."""
-    (execution,) = runtime.run_until_done()
-    assert (execution.status, execution.error) == ("FAILED", code)
+    _, message = ended_in_failure(runtime, code)
     assert runtime.sql.executed == []
     assert runtime.sql.tasks == []
-    (failure,) = [n for n in runtime.notifications() if n.attributes.get("event") == "FAILED"]
-    return failure.message
+    return message
 
 
 def test_the_header_facts_reach_the_output_and_the_restore_started_message(
@@ -104,15 +103,11 @@ def test_msdb_disagreeing_with_the_header_stops_before_cdc_and_keeps_the_databas
     header = BackupImage("Northwind", Lsn(20, 100, 1), Lsn(20, 101, 1), Lsn(20, 120, 1))
     runtime.deliver(runtime.upload(KEY, BACKUP, body=header).event)
 
-    (execution,) = runtime.run_until_done()
+    _, message = ended_in_failure(runtime, "BACKUP_LSN_MISMATCH")
 
-    assert (execution.status, execution.error) == ("FAILED", "BACKUP_LSN_MISMATCH")
     assert "Northwind" in runtime.sql.databases  # nothing is dropped
     assert runtime.dms.tasks == {}
-    (failure,) = [n for n in runtime.notifications() if n.attributes.get("event") == "FAILED"]
-    assert "first_lsn header 00000014:00000064:0001 msdb 00000014:000000f3:0001" in (
-        failure.message
-    )
+    assert "first_lsn header 00000014:00000064:0001 msdb 00000014:000000f3:0001" in message
 
 
 def test_a_compressed_backup_is_restored_with_its_header_left_to_rds(

@@ -37,6 +37,28 @@ DIFF = "restoretimeclean/RestoreTimeClean2.bak"
 LOGS = [f"restoretimeclean/RestoreTimeClean_{n}.trn" for n in (1, 2, 3)]
 STRIPES = ["stripe/Stripe1_RestoreTimeStripe.bak", "stripe/Stripe2_RestoreTimeStripe1.bak"]
 
+# Ola Hallengren's layout: <Full|Diff|Log>/test_<TYPE>_<yyyymmdd_hhmmss>.<bak|trn>, names in
+# time order (PROVENANCE.md). The 19,968-byte logs were taken when nothing had been logged
+# since the previous log backup: they hold no log records.
+OLA = "olamsfilter-complex"
+OLA_TIMES = {
+    "FULL": ["141300", "142200"],
+    "DIFF": ["141600", "141900", "142500", "142800"],
+    "LOG": [f"14{m}00" for m in (14, 15, 17, 18, 20, 21, 23, 24, 26, 27, 29, 30)],
+}
+OLA_EMPTY_LOGS = {f"14{m}00" for m in (15, 18, 21, 24, 27, 30)}
+
+
+def ola_name(kind: str, time: str) -> str:
+    folder, suffix = kind.capitalize(), "trn" if kind == "LOG" else "bak"
+    return f"{OLA}/{folder}/test_{kind}_20160629_{time}.{suffix}"
+
+
+OLA_BY_TIME = sorted(
+    ((time, kind, ola_name(kind, time)) for kind, times in OLA_TIMES.items() for time in times)
+)
+OLA_LOGS = [name for _, kind, name in OLA_BY_TIME if kind == "LOG"]
+
 
 @dataclass(frozen=True)
 class Facts:
@@ -70,6 +92,17 @@ EXPECTED = {
     STRIPES[1]: Facts(
         "FULL", "RestoreTimeStripe", (10, 50), 4042, "CGE100LAP-42\\SQL2008R2SP2", family=(2, 2)
     ),
+    # Taken on the machine that took the striped pair (same lab, same SQL Server build).
+    **{
+        name: Facts(
+            {"FULL": "FULL", "DIFF": "DIFFERENTIAL", "LOG": "LOG"}[kind],
+            "OlaMsFilterTest",
+            (10, 50),
+            4042,
+            "CGE100LAP-42\\SQL2008R2SP2",
+        )
+        for _, kind, name in OLA_BY_TIME
+    },
 }
 
 # (first, last, checkpoint, database backup) as read from hexdumps of the SCIN record.
@@ -138,7 +171,10 @@ def test_given_a_real_backup_when_read_then_the_header_matches_what_is_known(
     assert got.compressed is False  # PROVENANCE.md: none of the samples is compressed
     assert got.first_lsn is not None
     assert got.last_lsn is not None
-    assert got.first_lsn < got.last_lsn
+    if name in {ola_name("LOG", time) for time in OLA_EMPTY_LOGS}:
+        assert got.first_lsn == got.last_lsn  # an empty log backup covers no log records
+    else:
+        assert got.first_lsn < got.last_lsn
 
 
 @pytest.mark.parametrize("name", sorted(PINNED_LSNS))
@@ -190,6 +226,57 @@ def test_given_the_diff_then_it_was_taken_after_the_full(backups: Path) -> None:
     assert full.last_lsn is not None
     assert diff.checkpoint_lsn is not None
     assert diff.checkpoint_lsn > full.last_lsn
+
+
+def test_given_the_ola_log_backups_in_time_order_then_they_form_one_unbroken_chain(
+    backups: Path,
+) -> None:
+    # Full and differential backups do not break the log chain: each log starts where the
+    # previous log ended, also across the second full backup at 14:22.
+    logs = [header(backups, name) for name in OLA_LOGS]
+    for previous, following in itertools.pairwise(logs):
+        assert following.first_lsn == previous.last_lsn
+
+
+@pytest.mark.parametrize("time", sorted(OLA_EMPTY_LOGS))
+def test_given_a_19968_byte_ola_log_then_it_is_read_as_an_empty_log_backup(
+    backups: Path, time: str
+) -> None:
+    name = ola_name("LOG", time)
+    assert (backups / name).stat().st_size == 19968
+    got = header(backups, name)
+    assert got.backup_type == "LOG"
+    assert got.first_lsn == got.last_lsn
+    assert got.database_backup_lsn is not None
+
+
+def test_given_the_ola_set_then_each_diff_and_log_belongs_to_the_latest_full_before_it(
+    backups: Path,
+) -> None:
+    base = None
+    for _, kind, name in OLA_BY_TIME:
+        got = header(backups, name)
+        if kind == "FULL":
+            if base is not None:  # the second full was taken while the first was the base
+                assert got.database_backup_lsn == base.checkpoint_lsn
+            base = got
+            continue
+        assert base is not None
+        assert got.database_backup_lsn == base.checkpoint_lsn, name
+        assert got.first_lsn is not None
+        assert base.last_lsn is not None
+        if kind == "DIFF":
+            assert got.first_lsn >= base.last_lsn, name
+
+
+def test_given_an_empty_database_backup_set_then_it_is_rejected_as_damaged(
+    backups: Path,
+) -> None:
+    # Only a log backup may end without data: the empty log's header with a full's type byte.
+    data = bytearray(head(backups, ola_name("LOG", "141500")))
+    data[scin_of(data) + 0x57] = ord("D")
+    with pytest.raises(NotASqlServerBackup, match="ends before any data"):
+        read_backup_header(bytes(data))
 
 
 def test_given_the_striped_pair_then_both_files_belong_to_one_set(backups: Path) -> None:
@@ -398,7 +485,9 @@ def test_given_a_backup_with_a_hostile_field_then_only_not_a_backup_is_raised(
         read_backup_header(bytes(data))
 
 
-@pytest.mark.parametrize("name", [FULL, LOGS[0], "pubs-2012.bak", STRIPES[1]])
+@pytest.mark.parametrize(
+    "name", [FULL, LOGS[0], "pubs-2012.bak", STRIPES[1], ola_name("LOG", "141500")]
+)
 def test_given_random_corruption_of_a_header_then_only_not_a_backup_is_ever_raised(
     backups: Path, name: str
 ) -> None:

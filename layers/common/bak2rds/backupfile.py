@@ -10,6 +10,10 @@ An uncompressed native backup is a Microsoft Tape Format (MTF) stream of descrip
     MSCI  SQL Server block; its MQCI stream starts with the SCIN record: database name,
           server name, backup type and LSNs
     MSDA / MSTL  first data block (MQDA data pages / MQTL log blocks)
+    ESET  end of the backup set
+
+A log backup taken when no log record was written since the previous one has MSTL blocks
+with no MQTL stream and ends (MSLS, ESET) without any data: its header is whole all the same.
 
 MTF parts follow the published MTF 1.00a layout. SCIN and RAID are undocumented: their offsets
 were read off real backups from SQL Server 2005 to 2019 and checked against facts known without
@@ -47,9 +51,10 @@ _FILE_OR_PARTIAL_TYPES = b"FGPQ"  # file, differential file, partial, differenti
 _DBLK_HEADER = 52  # MTF common block header
 _STREAM_HEADER = 22  # id, fs attrs, media attrs, u64 length, encryption, compression, checksum
 _STREAM_COMPRESSED = 0x10  # MTF media format attribute bit
-_KNOWN_BLOCKS = {b"TAPE", b"SSET", b"VOLB", b"MSCI", b"MSDA", b"MSTL"}
+_KNOWN_BLOCKS = {b"TAPE", b"SSET", b"VOLB", b"MSCI", b"MSDA", b"MSTL", b"MSLS", b"ESET"}
 _DATA_BLOCKS = {b"MSDA", b"MSTL"}
 _DATA_STREAMS = {b"MQDA", b"MQTL"}
+_END_OF_SET = b"ESET"
 _MAX_BLOCKS = 32  # real backups need ~7 blocks; caps hostile chains
 _MAX_STREAMS = 64
 
@@ -243,7 +248,8 @@ class _Stream:
 
 
 def _index_blocks(buf: bytes) -> dict[bytes, tuple[int, dict[bytes, _Stream]]]:
-    """Map each DBLK type to its offset and streams, up to the first data stream header."""
+    """Map each DBLK type to its offset and streams, up to the first data stream header
+    or, for a backup set without any data (an empty log backup), its ESET block."""
     blocks: dict[bytes, tuple[int, dict[bytes, _Stream]]] = {}
     pos = 0
     for _ in range(_MAX_BLOCKS):
@@ -270,10 +276,11 @@ def _index_blocks(buf: bytes) -> dict[bytes, tuple[int, dict[bytes, _Stream]]]:
             if tag in _DATA_BLOCKS and sid in _DATA_STREAMS:
                 break  # the data itself runs on far past the header window
             spos = (stream.data + length + 3) & ~3  # streams are 4-byte aligned
+        if tag in _DATA_BLOCKS and _DATA_STREAMS & streams.keys():
+            blocks[tag] = (pos, streams)  # the first data block that holds data
+            return blocks
         blocks.setdefault(tag, (pos, streams))
-        if tag in _DATA_BLOCKS:
-            if not _DATA_STREAMS & streams.keys():
-                raise _damaged(f"data block {tag!r} at offset {pos} has no data stream")
+        if tag == _END_OF_SET:
             return blocks
         if next_block is None:
             raise _damaged(f"block {tag!r} at offset {pos} has no end")
@@ -307,16 +314,20 @@ def _parse(buf: bytes) -> BackupHeader:
         raise _damaged("backup set has no GUID")
     backup_set_id = uuid.UUID(bytes_le=_bytes(buf, sset + guid_offset, 16))
 
-    data_tag = next(tag for tag in _DATA_BLOCKS if tag in blocks)
-    data_stream = next(s for sid, s in blocks[data_tag][1].items() if sid in _DATA_STREAMS)
-    compressed = (
-        _u16(buf, sset + 58) != 0  # SSET software compression algorithm
-        or _u16(buf, data_stream.header + 18) != 0  # stream compression algorithm
-        or bool(_u16(buf, data_stream.header + 6) & _STREAM_COMPRESSED)
+    data_stream = _first_data_stream(blocks)
+    compressed = _u16(buf, sset + 58) != 0 or (  # SSET software compression algorithm
+        data_stream is not None
+        and (
+            _u16(buf, data_stream.header + 18) != 0  # stream compression algorithm
+            or bool(_u16(buf, data_stream.header + 6) & _STREAM_COMPRESSED)
+        )
     )
 
     scin = _scin(buf, blocks[b"MSCI"][1])
     type_letter = buf[scin + _SCIN_TYPE]
+    if data_stream is None and type_letter != ord("L"):
+        # Only a log backup can be empty: a database backup always carries pages.
+        raise _damaged("the backup set ends before any data")
     if type_letter in _FILE_OR_PARTIAL_TYPES:
         raise NotASqlServerBackup(
             f"a SQL Server file or partial backup (type {chr(type_letter)}), "
@@ -348,6 +359,14 @@ def _parse(buf: bytes) -> BackupHeader:
         media_set_id=media_set_id,
         backup_set_id=backup_set_id,
     )
+
+
+def _first_data_stream(blocks: dict[bytes, tuple[int, dict[bytes, _Stream]]]) -> _Stream | None:
+    for tag in _DATA_BLOCKS:
+        for sid, stream in blocks.get(tag, (0, {}))[1].items():
+            if sid in _DATA_STREAMS:
+                return stream
+    return None
 
 
 def _tape_string(buf: bytes, block: int, address: int) -> str:

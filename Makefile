@@ -13,7 +13,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= $(REGION)
 
-.PHONY: help test lint typecheck unit validate build demo bench clean
+.PHONY: help test lint typecheck unit pytest validate build demo bench clean
 
 help:
 	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint), then"
@@ -21,6 +21,7 @@ help:
 	@echo "            leaves it waiting); without a terminal, or with ARGS=--auto-approve,"
 	@echo "            it approves by itself"
 	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
+	@echo "make unit   the fast loop: unit and handler tests only (no browser, no workflow)"
 	@echo "make bench  polling cost of 10 min to 24 h restores plus 3 days of CDC catch-up"
 
 $(VENV)/.installed: requirements-dev.txt layers/common/requirements.txt
@@ -55,8 +56,13 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy
 
-unit: $(VENV)/.installed $(VENV)/.chromium
-	$(PY) -m pytest
+# The fast loop while you work: no browser, no state machine runs.
+unit: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not workflow and not browser" tests/unit tests/handlers
+
+# Every test, spread over the machine's cores (pytest-xdist).
+pytest: $(VENV)/.installed $(VENV)/.chromium
+	$(PY) -m pytest -n auto --dist worksteal
 
 validate: $(TOOLS)/.installed node_modules/.installed
 	$(SAM) validate --lint --region $(REGION)
@@ -68,7 +74,7 @@ validate: $(TOOLS)/.installed node_modules/.installed
 build: $(TOOLS)/.installed
 	PATH="$(PY313_BIN):$$PATH" $(SAM) build
 
-test: lint typecheck unit validate build
+test: lint typecheck pytest validate build
 
 # make demo ARGS="--restore-minutes 600", ARGS="--fail-restore" or ARGS="--auto-approve"
 demo: $(VENV)/.installed

@@ -33,16 +33,13 @@ from fractions import Fraction
 from typing import Any
 from unittest import mock
 
+from localrun import samples
 from localrun.dms import CdcLatencyProfile
 from localrun.runtime import (
-    DEFAULT_CHECKPOINT_LSN,
-    DEFAULT_FIRST_LSN,
-    DEFAULT_LAST_LSN,
     DEFAULT_TEMPLATE,
     ExecutionResult,
     LocalRuntime,
 )
-from localrun.sqlserver import BackupInS3
 from localrun.template import SamTemplate
 
 DATABASE = "Northwind"
@@ -230,9 +227,7 @@ def run_migration(
 ) -> Run:
     """One upload restored in ``restore``, then caught up in ``catch_up``, run to its end."""
     threshold = float(template_default("CdcLatencyThresholdSeconds"))
-    backup = BackupInS3(
-        DATABASE, DEFAULT_FIRST_LSN, DEFAULT_CHECKPOINT_LSN, DEFAULT_LAST_LSN, restore
-    )
+    backup = samples.backup_in_s3(DATABASE, restore)
     with (
         LocalRuntime(
             dms_source_database=DATABASE,

@@ -29,9 +29,9 @@ from datetime import datetime, timedelta
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from localrun import samples
 from localrun.dms import CdcLatencyProfile
 from localrun.runtime import ExecutionResult, LocalRuntime
-from localrun.sqlserver import BackupInS3
 
 KEY = "incoming/Northwind.bak"
 NO_SPACE = "There is insufficient free space on disk volume 'D:\\' to create the database."
@@ -89,11 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.monotonic()
     print("bak2rds demo: drop Northwind.bak, restore it into RDS, catch it up with DMS CDC\n")
     print(SIMULATED, "\n")
-    backup = BackupInS3(
-        "Northwind",
-        first_lsn=20000000024300001,
-        checkpoint_lsn=20000000024500001,
-        last_lsn=20000000025000001,
+    backup = samples.backup_in_s3(
         restore_duration=timedelta(minutes=options.restore_minutes),
         fails_with=NO_SPACE if options.fail_restore else None,
     )

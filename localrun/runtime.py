@@ -70,6 +70,7 @@ from moto.events.models import EventPattern
 from moto.sns.models import sns_backends
 
 from bak2rds.lsn import Lsn
+from localrun import samples
 from localrun.approvals import (
     ApprovalEmail,
     ApprovalServer,
@@ -109,10 +110,6 @@ RUNTIME_PARAMETERS = frozenset(
         "DmsTargetEndpointArn",
     }
 )
-# The LSNs of the default backup: DESIGN.md's example, 20000000024300001 = 00000014:000000f3:0001.
-DEFAULT_FIRST_LSN = 20000000024300001
-DEFAULT_CHECKPOINT_LSN = 20000000024500001
-DEFAULT_LAST_LSN = 20000000025000001
 
 
 class DeliveryFailed(RuntimeError):
@@ -386,12 +383,7 @@ class LocalRuntime:
         a BackupImage for another header; bytes for anything else.
         """
         if backup is None:
-            backup = BackupInS3(
-                database_name=_stem(key),
-                first_lsn=DEFAULT_FIRST_LSN,
-                checkpoint_lsn=DEFAULT_CHECKPOINT_LSN,
-                last_lsn=DEFAULT_LAST_LSN,
-            )
+            backup = samples.backup_in_s3(_stem(key))
         if body is None:
             body = BackupImage(
                 database_name=backup.database_name,

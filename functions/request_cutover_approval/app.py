@@ -11,16 +11,13 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config, wiring
-from bak2rds.observability import CORRELATION_PATH, logger, metrics, tracer
+from bak2rds.observability import logger, step_handler
 from bak2rds.steps import request_cutover_approval
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     state, settings = event["state"], config.approval()
-    logger.append_keys(database=state["migration"]["database_name"])
     requested = request_cutover_approval.run(
         event["execution_id"],
         event["task_token"],

@@ -7,13 +7,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config, wiring
-from bak2rds.observability import CORRELATION_PATH, MetricUnit, logger, metrics, tracer
+from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import start_restore
 
 
-@logger.inject_lambda_context(correlation_id_path=CORRELATION_PATH)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     migration = event["migration"]
     logger.append_keys(database=migration["database_name"])

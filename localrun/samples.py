@@ -24,7 +24,9 @@ def backup_image(database: str = DATABASE) -> BackupImage:
 
 
 def backup_in_s3(
-    database: str = DATABASE, restore_duration: timedelta = timedelta(minutes=10), **kw: object
+    database: str = DATABASE,
+    restore_duration: timedelta = timedelta(minutes=10),
+    fails_with: str | None = None,
 ) -> BackupInS3:
     """What the simulated RDS instance finds in S3 for the default backup."""
     return BackupInS3(
@@ -33,5 +35,5 @@ def backup_in_s3(
         CHECKPOINT_LSN.to_numeric(),
         LAST_LSN.to_numeric(),
         restore_duration,
-        **kw,  # type: ignore[arg-type]
+        fails_with,
     )

@@ -14,7 +14,11 @@ from bak2rds.steps import check_cdc
 @step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cdc = check_cdc.run(
-        event["cdc"], wiring.dms(), wiring.dms_metrics(), config.cdc(), clock.utcnow()
+        event["cdc"],
+        wiring.dms(),
+        wiring.dms_metrics(),
+        config.load(config.CdcSettings),
+        clock.utcnow(),
     )
     if cdc["ready"]:
         metrics.add_metric("CdcLatencyAtReadySeconds", MetricUnit.Seconds, cdc["latency_seconds"])

@@ -19,7 +19,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         state.get("final_sync"),
         wiring.dms(),
         wiring.dms_metrics(),
-        config.cutover(),
+        config.load(config.CutoverSettings),
         clock.utcnow(),
     )
     logger.info(

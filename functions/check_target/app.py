@@ -13,4 +13,6 @@ from bak2rds.steps import check_target
 
 @step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return check_target.run(config.target().instance_id, event["migration"], wiring.rds_api())
+    return check_target.run(
+        config.load(config.TargetSettings).instance_id, event["migration"], wiring.rds_api()
+    )

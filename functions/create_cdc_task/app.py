@@ -14,5 +14,9 @@ from bak2rds.steps import create_cdc_task
 @step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return create_cdc_task.run(
-        event["execution_name"], event["migration"], event["start_lsn"], wiring.dms(), config.dms()
+        event["execution_name"],
+        event["migration"],
+        event["start_lsn"],
+        wiring.dms(),
+        config.load(config.DmsSettings),
     )

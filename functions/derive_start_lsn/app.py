@@ -16,7 +16,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     migration = event["migration"]
     logger.append_keys(database=migration["database_name"])
     start_lsn = derive_start_lsn.run(
-        migration, wiring.sql_server(event["target"]), config.lsn().strategy
+        migration, wiring.sql_server(event["target"]), config.load(config.LsnSettings).strategy
     )
     logger.info("CDC start LSN", extra={"lsn": start_lsn["dms"], "strategy": start_lsn["strategy"]})
     return start_lsn

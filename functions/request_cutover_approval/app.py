@@ -17,16 +17,16 @@ from bak2rds.steps import request_cutover_approval
 
 @step_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    state, settings = event["state"], config.approval()
+    state, settings = event["state"], config.load(config.ApprovalSettings)
     requested = request_cutover_approval.run(
         event["execution_id"],
         event["task_token"],
         state,
         clock.parse_timestamp(event["entered_at"]),
         settings.timeout_seconds,
-        config.approval_link().base_url,
+        config.load(config.ApprovalLinkSettings).base_url,
         wiring.signing_key(settings.key_secret_arn),
-        config.cdc().latency_threshold_seconds,
+        config.load(config.CdcSettings).latency_threshold_seconds,
         wiring.approvals_table(),
         wiring.topic(),
         clock.utcnow(),

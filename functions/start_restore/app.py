@@ -18,7 +18,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     restore = start_restore.run(
         migration,
         wiring.sql_server(event["target"]),
-        config.restore().kms_key_arn,
+        config.load(config.RestoreSettings).kms_key_arn,
         execution_started_at=clock.parse_timestamp(event["execution_started_at"]),
         now=clock.utcnow(),
     )

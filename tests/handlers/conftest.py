@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import boto3
 import pymssql
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from bak2rds.lsn import Lsn
@@ -25,15 +26,21 @@ KEY = "incoming/Northwind.bak"
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / f"{name}.json").read_text())
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
 
 
 @dataclass
-class LambdaContext:
+class FakeLambdaContext:
+    """What handlers read of Lambda's context object."""
+
     function_name: str = "bak2rds-test"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bak2rds-test"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+CONTEXT = cast(LambdaContext, FakeLambdaContext())
 
 
 @dataclass

@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dms.models import dms_backends
 from moto.sns.models import sns_backends
 
@@ -15,9 +15,7 @@ from functions.create_cdc_task import app as create_cdc_task
 from functions.request_cutover_approval import app as request_cutover_approval
 from functions.stop_cdc_task import app as stop_cdc_task
 
-from .conftest import LambdaContext, World, load_event
-
-CONTEXT = LambdaContext()
+from .conftest import CONTEXT, World, load_event
 
 
 @pytest.fixture
@@ -55,7 +53,7 @@ def test_request_cutover_approval_stores_the_token_and_mails_signed_links(
     sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[world.topic_arn].sent_notifications
     ((_, message, subject, attributes, _),) = sent
     assert subject == "[bak2rds] Northwind: ready for cutover, approve or reject"
-    assert attributes["event"]["Value"] == "APPROVAL_REQUESTED"
+    assert attributes is not None and attributes["event"]["Value"] == "APPROVAL_REQUESTED"
     assert event["task_token"] not in message
     assert f"/approvals/{requested['approval_id']}?expires=" in message
 

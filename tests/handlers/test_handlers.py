@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import boto3
 import pytest
-from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dms.models import dms_backends
 from moto.sns.models import sns_backends
 
@@ -24,9 +24,8 @@ from functions.start_migration import app as start_migration
 from functions.start_restore import app as start_restore
 from localrun.sqlserver import BackupInS3
 
-from .conftest import KEY, LambdaContext, World, load_event
+from .conftest import CONTEXT, KEY, World, load_event
 
-CONTEXT = LambdaContext()
 S3_ARN = "arn:aws:s3:::bak2rds-staging/incoming/Northwind.bak"
 
 

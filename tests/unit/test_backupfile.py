@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import random
 import struct
 import uuid
@@ -29,8 +28,7 @@ from bak2rds.backupfile import (
     read_backup_header,
 )
 from bak2rds.lsn import Lsn
-
-BACKUPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "backups"
+from tests import realbackups
 
 FULL = "restoretimeclean/RestoreTimeClean.bak"
 DIFF = "restoretimeclean/RestoreTimeClean2.bak"
@@ -119,12 +117,7 @@ PINNED_LSNS = {
 
 @pytest.fixture(scope="module")
 def backups() -> Path:
-    if not BACKUPS.is_dir():
-        message = f"real SQL Server backups not found at {BACKUPS.resolve()}"
-        if "CI" in os.environ:
-            pytest.fail(f"{message}; CI must provide them (see PROVENANCE.md)", pytrace=False)
-        pytest.skip(f"{message}; these tests need the shared sample backups")
-    return BACKUPS
+    return realbackups.folder()
 
 
 def header(backups: Path, name: str) -> BackupHeader:

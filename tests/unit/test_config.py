@@ -1,5 +1,6 @@
 import pytest
 
+from bak2rds import config
 from bak2rds.config import CdcSettings, DmsSettings, LsnSettings, SqlSettings
 from bak2rds.errors import ConfigurationError
 
@@ -41,3 +42,14 @@ def test_table_mappings_must_be_a_json_object_with_rules(mappings: str) -> None:
 def test_unknown_lsn_strategy_is_refused() -> None:
     with pytest.raises(ConfigurationError, match="first_lsn, checkpoint_lsn, last_lsn"):
         LsnSettings.from_env({"START_LSN_STRATEGY": "latest"})
+
+
+def test_settings_are_read_once_per_container_until_the_cache_is_cleared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CDC_READY_CHECKS", "4")
+    first = config.load(CdcSettings)
+    monkeypatch.setenv("CDC_READY_CHECKS", "9")
+    assert config.load(CdcSettings) is first  # a warm container keeps what it validated
+    config.clear_cache()
+    assert config.load(CdcSettings).ready_checks == 9

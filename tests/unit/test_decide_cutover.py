@@ -53,7 +53,7 @@ class FakeStepFunctions:
     status: str = "RUNNING"
     waiting: bool = True
     unreachable: bool = False
-    sent: list[tuple[str, Any]] = field(default_factory=list)
+    sent: list[tuple[Any, ...]] = field(default_factory=list)
 
     def execution_status(self, execution_arn: str) -> str:
         return self.status

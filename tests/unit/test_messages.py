@@ -1,5 +1,6 @@
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -8,7 +9,7 @@ from bak2rds.errors import CATALOGUE
 from bak2rds.steps import notify
 
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:bak2rds-migration:Northwind-0123abcd"
-STATE = {
+STATE: dict[str, Any] = {
     "migration": {
         "database_name": "Northwind",
         "bucket": "staging",

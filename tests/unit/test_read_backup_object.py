@@ -52,7 +52,7 @@ class FakeBucket:
 
 
 def _event(key: str) -> dict[str, Any]:
-    event = copy.deepcopy(EVENT)
+    event: dict[str, Any] = copy.deepcopy(EVENT)
     event["detail"]["object"]["key"] = key
     return event
 

@@ -35,8 +35,8 @@ def test_unversioned_object_is_identified_by_its_sequencer() -> None:
 
 
 def _without(path: list[str]) -> dict[str, Any]:
-    event = copy.deepcopy(EVENT)
-    node = event
+    event: dict[str, Any] = copy.deepcopy(EVENT)
+    node: Any = event
     for part in path[:-1]:
         node = node[part]
     del node[path[-1]]

@@ -84,6 +84,7 @@ def test_each_function_gets_its_template_environment(runtime: LocalRuntime) -> N
         "POWERTOOLS_SERVICE_NAME": "bak2rds",
         "POWERTOOLS_METRICS_NAMESPACE": "Bak2Rds",
         "POWERTOOLS_LOG_LEVEL": "INFO",
+        "TRACE_AWS_CALLS": "false",
         "RDS_INSTANCE_ID": "bak2rds-target",
     }
     assert runtime.function("NotifyFunction").environment["TOPIC_ARN"] == runtime.topic_arn

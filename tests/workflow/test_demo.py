@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
 import threading
-import time
 import urllib.request
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -53,20 +53,33 @@ def test_the_demo_shows_the_failure_path(capsys: pytest.CaptureFixture[str]) -> 
     assert "ready for cutover" not in out
 
 
+class Terminal(io.StringIO):
+    """The demo's stdout: what it printed, and an event set once the links are printed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links_printed = threading.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if "  Reject:  http://127.0.0.1:" in self.getvalue():
+            self.links_printed.set()
+        return written
+
+
 def test_the_demo_serves_the_approval_page_and_goes_on_once_decided(
-    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
     results: list[int] = []
     demo_run = threading.Thread(
         target=lambda: results.append(demo.main(["--port", "0", "--wait-minutes", "1"]))
     )
     demo_run.start()
-    out, deadline = "", time.monotonic() + 60
-    while "  Reject:  http://127.0.0.1:" not in out and time.monotonic() < deadline:
-        time.sleep(0.1)
-        out += capsys.readouterr().out
-    link = re.search(r"  Reject:  (http://127\.0\.0\.1:\d+/approvals/\S+)", out)
-    assert link is not None, out
+    assert terminal.links_printed.wait(timeout=60), terminal.getvalue()
+    link = re.search(r"  Reject:  (http://127\.0\.0\.1:\d+/approvals/\S+)", terminal.getvalue())
+    assert link is not None, terminal.getvalue()
 
     # A person opens the printed link (a page) and presses Reject (a form post)
     with urllib.request.urlopen(link[1], timeout=10) as page:
@@ -78,6 +91,6 @@ def test_the_demo_serves_the_approval_page_and_goes_on_once_decided(
         assert b"rejected" in decided.read()
     demo_run.join(timeout=60)
 
-    out += capsys.readouterr().out
+    out = terminal.getvalue()
     assert results == [0]
     assert "Cutover Rejected" in out and "[bak2rds] Northwind: cutover rejected" in out

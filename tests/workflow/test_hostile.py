@@ -20,7 +20,7 @@ import random
 import re
 import zipfile
 from datetime import timedelta
-from pathlib import Path
+from functools import partial
 
 import pytest
 
@@ -28,11 +28,11 @@ from bak2rds.lsn import Lsn
 from localrun.backupimage import BackupImage
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3
+from tests import realbackups
 from tests.workflow.conftest import StartRuntime, ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
-BACKUPS = Path(__file__).resolve().parents[2] / ".." / "shared" / "backups"
 NORTHWIND = BackupImage("Northwind", Lsn(20, 243, 1), Lsn(20, 245, 1), Lsn(20, 250, 1))
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 DMS_TASK_IDENTIFIER = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)")
@@ -45,13 +45,6 @@ def zipped() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("model.xml", "<DataSchemaModel/>")
     return buffer.getvalue()
-
-
-def real(name: str) -> bytes:
-    path = BACKUPS / name
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: the real backups must sit at ../shared/backups")
-    return path.read_bytes()
 
 
 # (key, body, metadata, code). body None: a good full backup of the database the key names.
@@ -112,20 +105,29 @@ BODY_CASES: dict[str, tuple[object, str]] = {
         "UNSUPPORTED_BACKUP_TYPE",
     ),
     "real differential": (
-        lambda: real("restoretimeclean/RestoreTimeClean2.bak"),
+        partial(realbackups.read, "restoretimeclean/RestoreTimeClean2.bak"),
         "UNSUPPORTED_BACKUP_TYPE",
     ),
     "real log backup": (
-        lambda: real("restoretimeclean/RestoreTimeClean_1.trn"),
+        partial(realbackups.read, "restoretimeclean/RestoreTimeClean_1.trn"),
         "UNSUPPORTED_BACKUP_TYPE",
     ),
-    "real password-protected": (lambda: real("passwd.bak"), "PASSWORD_PROTECTED_BACKUP"),
-    "real stripe": (lambda: real("stripe/Stripe1_RestoreTimeStripe.bak"), "STRIPED_BACKUP"),
+    "real password-protected": (
+        partial(realbackups.read, "passwd.bak"),
+        "PASSWORD_PROTECTED_BACKUP",
+    ),
+    "real stripe": (
+        partial(realbackups.read, "stripe/Stripe1_RestoreTimeStripe.bak"),
+        "STRIPED_BACKUP",
+    ),
     "from SQL Server 2022 onto 2019": (
         dataclasses.replace(NORTHWIND, sql_version=(16, 0), sql_build=1000).to_bytes(),
         "RESTORE_BACKUP_TOO_NEW",
     ),
-    "from SQL Server 2005 onto 2019": (lambda: real("Northwind-2005.bak"), "BACKUP_TOO_OLD"),
+    "from SQL Server 2005 onto 2019": (
+        partial(realbackups.read, "Northwind-2005.bak"),
+        "BACKUP_TOO_OLD",
+    ),
 }
 
 

@@ -7,6 +7,7 @@ running the state machine.
 from __future__ import annotations
 
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pymssql
@@ -17,6 +18,9 @@ from localrun.clock import ManualClock
 from localrun.runtime import LocalRuntime
 from localrun.template import TemplateError
 from tests.workflow.conftest import StartRuntime
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 
 pytestmark = pytest.mark.workflow
 
@@ -94,7 +98,7 @@ def test_cdc_latency_is_published_per_minute_under_the_dms_dimensions_and_falls(
         CdcStartPosition="00000014:000000f3:0001",
     )
     instance = dms.describe_replication_instances()["ReplicationInstances"][0]
-    dimensions = [
+    dimensions: list[DimensionTypeDef] = [
         {
             "Name": "ReplicationInstanceIdentifier",
             "Value": instance["ReplicationInstanceIdentifier"],
@@ -138,7 +142,7 @@ def test_sql_reaches_the_simulated_instance_only_on_the_rds_endpoint(
 ) -> None:
     host, port = runtime.rds_endpoint
     login = {"user": runtime.sql.username, "password": runtime.sql.password}
-    options = {"autocommit": True, "encryption": "require", **login}
+    options: dict[str, Any] = {"autocommit": True, "encryption": "require", **login}
 
     assert pymssql.connect(server=host, port=str(port), **options) is not None
     with pytest.raises(pymssql.exceptions.OperationalError, match="20009"):

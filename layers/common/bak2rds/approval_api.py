@@ -87,8 +87,8 @@ def _respond(
 
 
 def _deps() -> decide_cutover.Collaborators:
-    settings = config.approval()
-    cdc_settings = config.cdc()
+    settings = config.load(config.ApprovalSettings)
+    cdc_settings = config.load(config.CdcSettings)
     dms, metrics = wiring.dms(), wiring.dms_metrics()
 
     def cdc_latency(summary: dict[str, Any]) -> decide_cutover.Latency:

@@ -1,8 +1,8 @@
 """Settings from environment variables, validated once per container.
 
-Each handler reads only the group it needs, on its first invocation, so a missing or bad
-stack parameter fails that step with CONFIGURATION_INVALID (and a clear name) instead of an
-import error Step Functions cannot classify.
+Each handler reads only the group it needs (``config.load(CdcSettings)``), on its first use,
+so a missing or bad stack parameter fails that step with CONFIGURATION_INVALID (and a clear
+name) instead of an import error Step Functions cannot classify.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from typing import Any, Protocol, Self
 
 from bak2rds.errors import ConfigurationError
 
@@ -184,63 +183,24 @@ def _table_mappings(text: str) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
-@cache
-def sql() -> SqlSettings:
-    return SqlSettings.from_env(os.environ)
+class FromEnv(Protocol):
+    """A group of settings that knows how to read and check itself."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Self: ...
 
 
-@cache
-def restore() -> RestoreSettings:
-    return RestoreSettings.from_env(os.environ)
+_loaded: dict[type[Any], Any] = {}
 
 
-@cache
-def target() -> TargetSettings:
-    return TargetSettings.from_env(os.environ)
-
-
-@cache
-def lsn() -> LsnSettings:
-    return LsnSettings.from_env(os.environ)
-
-
-@cache
-def dms() -> DmsSettings:
-    return DmsSettings.from_env(os.environ)
-
-
-@cache
-def cdc() -> CdcSettings:
-    return CdcSettings.from_env(os.environ)
-
-
-@cache
-def notify() -> NotifySettings:
-    return NotifySettings.from_env(os.environ)
-
-
-@cache
-def starter() -> StarterSettings:
-    return StarterSettings.from_env(os.environ)
-
-
-@cache
-def approval() -> ApprovalSettings:
-    return ApprovalSettings.from_env(os.environ)
-
-
-@cache
-def approval_link() -> ApprovalLinkSettings:
-    return ApprovalLinkSettings.from_env(os.environ)
-
-
-@cache
-def cutover() -> CutoverSettings:
-    return CutoverSettings.from_env(os.environ)
+def load[S: FromEnv](kind: type[S]) -> S:
+    """``kind`` read from the environment on first use, then kept for the container's life."""
+    if kind not in _loaded:
+        _loaded[kind] = kind.from_env(os.environ)
+    loaded: S = _loaded[kind]
+    return loaded
 
 
 def clear_cache() -> None:
     """Forget loaded settings (tests change the environment between cases)."""
-    loaders = (sql, restore, target, lsn, dms, cdc, notify, starter)
-    for loader in (*loaders, approval, approval_link, cutover):
-        loader.cache_clear()
+    _loaded.clear()

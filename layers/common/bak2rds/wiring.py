@@ -19,7 +19,7 @@ from bak2rds.adapters.stepfunctions import StateMachine, TaskCallbacks
 def sql_server(target: dict[str, Any]) -> SqlServer:
     import pymssql  # noqa: PLC0415 - only the three SQL steps pay for loading the driver
 
-    settings = config.sql()
+    settings = config.load(config.SqlSettings)
 
     def credentials(refresh: bool) -> Credentials:
         return secrets.master_credentials(settings.secret_arn, refresh=refresh)
@@ -51,15 +51,17 @@ def dms_metrics() -> DmsMetrics:
 
 
 def topic() -> Topic:
-    return Topic(aws.client("sns"), config.notify().topic_arn)
+    return Topic(aws.client("sns"), config.load(config.NotifySettings).topic_arn)
 
 
 def state_machine() -> StateMachine:
-    return StateMachine(aws.client("stepfunctions"), config.starter().state_machine_arn)
+    return StateMachine(
+        aws.client("stepfunctions"), config.load(config.StarterSettings).state_machine_arn
+    )
 
 
 def approvals_table() -> ApprovalsTable:
-    return ApprovalsTable(aws.client("dynamodb"), config.approval().table_name)
+    return ApprovalsTable(aws.client("dynamodb"), config.load(config.ApprovalSettings).table_name)
 
 
 def task_callbacks() -> TaskCallbacks:

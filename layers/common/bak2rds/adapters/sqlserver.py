@@ -64,7 +64,8 @@ _UNKNOWN_PROCEDURE = 2812
 
 
 class Cursor(Protocol):
-    description: Sequence[Sequence[Any]] | None
+    @property
+    def description(self) -> Sequence[Sequence[Any]] | None: ...  # read-only, as in pymssql
 
     def execute(self, operation: str, params: Any = ...) -> None: ...
     def fetchall(self) -> list[tuple[Any, ...]]: ...

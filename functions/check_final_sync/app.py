@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config, wiring
+from bak2rds.models import FinalSync, WholeStatePayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import check_final_sync
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: WholeStatePayload, context: LambdaContext) -> FinalSync:
     state = event["state"]  # the whole state: "final_sync" is absent on the first check
     final_sync = check_final_sync.run(
         state["cdc"],
@@ -22,8 +21,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         config.load(config.CutoverSettings),
         clock.utcnow(),
     )
-    logger.info(
-        "Final sync check",
-        extra={k: final_sync[k] for k in ("latency_seconds", "good_checks", "drained")},
-    )
+    logger.info("Final sync check", extra=dict(final_sync))
     return final_sync

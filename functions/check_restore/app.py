@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, wiring
+from bak2rds.models import CheckRestorePayload, Restore
 from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import check_restore
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    restore = check_restore.run(
-        event["restore"], wiring.sql_server(event["target"]), clock.utcnow()
-    )
-    if restore["succeeded"]:
-        metrics.add_metric("RestoreDurationSeconds", MetricUnit.Seconds, restore["elapsed_seconds"])
+def lambda_handler(event: CheckRestorePayload, context: LambdaContext) -> Restore:
+    sql = wiring.sql_server(event["target"])
+    restore = check_restore.run(event["restore"], sql, clock.utcnow())
+    if restore.get("succeeded"):
+        elapsed = restore.get("elapsed_seconds", 0)
+        metrics.add_metric("RestoreDurationSeconds", MetricUnit.Seconds, elapsed)
     logger.info(
         "Restore progress", extra={k: restore[k] for k in ("lifecycle", "percent_complete")}
     )

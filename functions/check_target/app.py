@@ -1,18 +1,16 @@
-"""State "Check Target": the configured RDS for SQL Server instance is available."""
+"""State "Check Target": the configured RDS for SQL Server instance can take this backup."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import config, wiring
+from bak2rds import clock, config, wiring
+from bak2rds.models import CheckTargetPayload, Target
 from bak2rds.observability import step_handler
 from bak2rds.steps import check_target
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return check_target.run(
-        config.load(config.TargetSettings).instance_id, event["migration"], wiring.rds_api()
-    )
+def lambda_handler(event: CheckTargetPayload, context: LambdaContext) -> Target:
+    instance_id = config.load(config.TargetSettings).instance_id
+    return check_target.run(instance_id, event["migration"], wiring.rds_api(), clock.utcnow())

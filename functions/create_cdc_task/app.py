@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import config, wiring
+from bak2rds.models import Cdc, CreateCdcTaskPayload
 from bak2rds.observability import step_handler
 from bak2rds.steps import create_cdc_task
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: CreateCdcTaskPayload, context: LambdaContext) -> Cdc:
     return create_cdc_task.run(
         event["execution_name"],
         event["migration"],

@@ -6,17 +6,18 @@ not for this function's result. The task token is stored, never logged.
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config, wiring
+from bak2rds.models import ApprovalRequested, RequestCutoverApprovalPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import request_cutover_approval
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(
+    event: RequestCutoverApprovalPayload, context: LambdaContext
+) -> ApprovalRequested:
     state, settings = event["state"], config.load(config.ApprovalSettings)
     requested = request_cutover_approval.run(
         event["execution_id"],
@@ -31,5 +32,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         wiring.topic(),
         clock.utcnow(),
     )
-    logger.info("Cutover approval requested", extra=requested)
+    logger.info("Cutover approval requested", extra=dict(requested))
     return requested

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, wiring
+from bak2rds.models import Cdc, StartCdcTaskPayload
 from bak2rds.observability import step_handler
 from bak2rds.steps import start_cdc_task
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: StartCdcTaskPayload, context: LambdaContext) -> Cdc:
     return start_cdc_task.run(event["cdc"], event["start_lsn"], wiring.dms(), clock.utcnow())

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config, wiring
+from bak2rds.models import Restore, StartRestorePayload
 from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import start_restore
 
 
 @step_handler
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: StartRestorePayload, context: LambdaContext) -> Restore:
     migration = event["migration"]
-    logger.append_keys(database=migration["database_name"])
     restore = start_restore.run(
         migration,
         wiring.sql_server(event["target"]),

@@ -141,7 +141,7 @@ def test_the_cdc_steps_create_start_and_watch_the_task(world: World) -> None:
 def test_notify_publishes_milestones_and_failures(world: World) -> None:
     notify.lambda_handler(load_event("notify"), CONTEXT)
     failure = notify.lambda_handler(load_event("notify_failure"), CONTEXT)
-    assert failure["code"] == "RESTORE_ACCESS_DENIED"
+    assert dict(failure)["code"] == "RESTORE_ACCESS_DENIED"
     sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[world.topic_arn].sent_notifications
     subjects = [notification[2] for notification in sent]
     assert subjects == [

@@ -10,8 +10,10 @@ from bak2rds.adapters.cloudwatch import CdcLatency
 from bak2rds.adapters.dms import ReplicationTask
 from bak2rds.config import CdcSettings, DmsSettings
 from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
+from bak2rds.models import Cdc
 from bak2rds.steps import check_cdc, create_cdc_task, start_cdc_task
 from localrun.clock import ManualClock
+from tests import states
 
 SETTINGS = DmsSettings(
     replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
@@ -19,9 +21,9 @@ SETTINGS = DmsSettings(
     target_endpoint_arn="arn:aws:dms:us-east-1:123456789012:endpoint:TGT",
     table_mappings='{"rules":[]}',
 )
-MIGRATION = {"database_name": "Northwind"}
+MIGRATION = states.MIGRATION
 NOW = ManualClock().now()
-START_LSN = {"dms": "00000014:000000f3:0001", "source_database": "Northwind"}
+START_LSN = states.START_LSN
 
 
 @dataclass
@@ -55,8 +57,8 @@ class FakeDms:
         self.tasks[task.arn] = task
         return task
 
-    def start_cdc(self, arn: str, position: str) -> ReplicationTask:
-        self.started_at[arn] = position
+    def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask:
+        self.started_at[arn] = cdc_start_position
         self.tasks[arn] = replace(self.tasks[arn], status="starting", started=True)
         return self.tasks[arn]
 
@@ -66,8 +68,8 @@ class FakeDms:
     def replication_instance_identifier(self, arn: str) -> str:
         return "ri-name"
 
-    def endpoint_database(self, arn: str) -> str:
-        return self.endpoints[arn]
+    def endpoint_database(self, endpoint_arn: str) -> str:
+        return self.endpoints[endpoint_arn]
 
 
 @dataclass
@@ -80,8 +82,8 @@ class FakeMetrics:
         return self.latency
 
 
-def _created(dms: FakeDms) -> dict[str, Any]:
-    return create_cdc_task.run("Northwind-0123abcd", MIGRATION, START_LSN, dms, SETTINGS)  # type: ignore[arg-type]
+def _created(dms: FakeDms) -> Cdc:
+    return create_cdc_task.run("Northwind-0123abcd", MIGRATION, START_LSN, dms, SETTINGS)
 
 
 def test_the_task_is_created_once_and_found_again_on_retry() -> None:
@@ -110,15 +112,15 @@ def test_an_endpoint_for_another_database_is_refused(endpoint: str, database: st
 def test_the_task_starts_at_the_start_lsn_only_once_it_is_ready() -> None:
     dms = FakeDms()
     cdc = _created(dms)
-    waiting = start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
+    waiting = start_cdc_task.run(cdc, START_LSN, dms, NOW)
     assert waiting["started"] is False
     dms.set_status(cdc["task_arn"], "ready")
-    started = start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
+    started = start_cdc_task.run(cdc, START_LSN, dms, NOW)
     assert started["started"] is True
     assert dms.started_at == {cdc["task_arn"]: "00000014:000000f3:0001"}
     # a retry after the start went through does not start it again
     dms.started_at.clear()
-    assert start_cdc_task.run(cdc, START_LSN, dms, NOW)["started"] is True  # type: ignore[arg-type]
+    assert start_cdc_task.run(cdc, START_LSN, dms, NOW)["started"] is True
     assert dms.started_at == {}
 
 
@@ -127,13 +129,11 @@ def test_a_task_that_failed_before_start_is_reported() -> None:
     cdc = _created(dms)
     dms.set_status(cdc["task_arn"], "failed", "endpoint test failed")
     with pytest.raises(CdcTaskFailed, match="endpoint test failed"):
-        start_cdc_task.run(cdc, START_LSN, dms, NOW)  # type: ignore[arg-type]
+        start_cdc_task.run(cdc, START_LSN, dms, NOW)
 
 
-def _check(
-    cdc: dict[str, Any], dms: FakeDms, metrics: FakeMetrics, clock: ManualClock
-) -> dict[str, Any]:
-    return check_cdc.run(cdc, dms, metrics, CdcSettings(60, 3), clock.now())  # type: ignore[arg-type]
+def _check(cdc: Cdc, dms: FakeDms, metrics: FakeMetrics, clock: ManualClock) -> Cdc:
+    return check_cdc.run(cdc, dms, metrics, CdcSettings(60, 3), clock.now())
 
 
 def test_ready_after_three_consecutive_checks_under_the_threshold() -> None:
@@ -181,11 +181,9 @@ def test_a_task_that_fails_or_stops_while_catching_up_ends_the_migration(
     assert caught.value.code == code
 
 
-def _poll_while_preparing(
-    cdc: dict[str, Any], dms: FakeDms, clock: ManualClock, waits: list[int]
-) -> None:
+def _poll_while_preparing(cdc: Cdc, dms: FakeDms, clock: ManualClock, waits: list[int]) -> None:
     for _ in range(1000):
-        cdc = start_cdc_task.run(cdc, START_LSN, dms, clock.now())  # type: ignore[arg-type]
+        cdc = start_cdc_task.run(cdc, START_LSN, dms, clock.now())
         waits.append(cdc["wait_seconds"])
         clock.advance(cdc["wait_seconds"])
 

@@ -12,6 +12,7 @@ import pytest
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, Decider
 from bak2rds.approval_links import new_approval_id, sign
 from bak2rds.errors import CdcTaskFailed, TransientDependencyError
+from bak2rds.models import ApprovalSummary
 from bak2rds.steps.decide_cutover import (
     REJECTED_ERROR,
     Collaborators,
@@ -20,6 +21,8 @@ from bak2rds.steps.decide_cutover import (
     decide,
     view,
 )
+from bak2rds.steps.request_cutover_approval import summary
+from tests import states
 
 KEY = b"s" * 64
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -84,7 +87,7 @@ class World:
     now: datetime = NOW
 
     def deps(self) -> Collaborators:
-        def measure(summary: dict[str, Any]) -> Latency:
+        def measure(summary: ApprovalSummary) -> Latency:
             if self.latency_error:
                 raise self.latency_error
             return self.latency
@@ -121,7 +124,7 @@ def world() -> World:
         execution_arn=EXECUTION,
         expires_at=expires_at,
         requested_at=NOW.isoformat(),
-        summary={"database": "Northwind", "latency_seconds": 8.0, "cdc_task_id": "t"},
+        summary={**summary(states.state()), "latency_seconds": 8.0, "cdc_task_id": "t"},
         task_token="TOKEN-never-shown",
     )
     return World(

@@ -1,30 +1,16 @@
 import json
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
 from bak2rds import messages
 from bak2rds.errors import CATALOGUE
+from bak2rds.models import MigrationState
 from bak2rds.steps import notify
+from tests import states
 
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:bak2rds-migration:Northwind-0123abcd"
-STATE: dict[str, Any] = {
-    "migration": {
-        "database_name": "Northwind",
-        "bucket": "staging",
-        "key": "in/Northwind.bak",
-        "size_bytes": 3503616,
-    },
-    "restore": {"task_id": 7, "elapsed_seconds": 4380, "reused_existing_task": False},
-    "start_lsn": {
-        "dms": "00000014:000000f3:0001",
-        "numeric": "20000000024300001",
-        "strategy": "first_lsn",
-        "source_database": "Northwind",
-    },
-    "cdc": {"task_id": "bak2rds-northwind-0123abcd", "latency_seconds": 4, "good_checks": 3},
-}
+STATE: MigrationState = states.state()
 
 
 @dataclass
@@ -62,7 +48,10 @@ def test_cdc_started_names_the_lsn_in_both_forms_and_the_strategy() -> None:
 
 @pytest.mark.parametrize("database", ["Ünïcødé_名前", "x" * 128])
 def test_subjects_stay_within_what_sns_accepts(database: str) -> None:
-    state = {**STATE, "migration": {**STATE["migration"], "database_name": database}}
+    state: MigrationState = {
+        **STATE,
+        "migration": {**STATE["migration"], "database_name": database},
+    }
     subject, _ = messages.milestone("READY_FOR_CUTOVER", state, EXECUTION)
     assert len(subject) < 100
     assert subject.isascii() and subject.isprintable()

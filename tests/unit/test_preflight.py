@@ -6,11 +6,17 @@ import pytest
 
 from bak2rds.errors import RestoredBackupMismatch, TargetNotReady
 from bak2rds.lsn import Lsn
+from bak2rds.models import BackupFacts
 from bak2rds.preflight import check_engine_accepts, check_restored_matches
 
 
-def backup(version: str) -> dict[str, object]:
-    return {"header_read": True, "sql_version": version, "sql_build": f"{version}.1000"}
+def backup(version: str) -> BackupFacts:
+    return {
+        "header_read": True,
+        "compressed": False,
+        "sql_version": version,
+        "sql_build": f"{version}.1000",
+    }
 
 
 @pytest.mark.parametrize(
@@ -43,8 +49,9 @@ def test_an_unread_header_leaves_the_version_to_rds() -> None:
 
 
 def test_msdb_lsns_equal_to_the_header_pass_and_any_difference_names_itself() -> None:
-    header = {
+    header: BackupFacts = {
         "header_read": True,
+        "compressed": False,
         "first_lsn": "00000014:000000f3:0001",
         "checkpoint_lsn": "00000014:000000f5:0001",
         "last_lsn": "00000014:000000fa:0001",

@@ -14,9 +14,11 @@ from bak2rds.errors import (
     RestoreTaskFailed,
 )
 from bak2rds.lsn import Lsn
+from bak2rds.models import Migration, Restore
 from bak2rds.steps import check_restore, derive_start_lsn, start_restore
 from localrun.clock import ManualClock
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from tests import states
 
 ARN = "arn:aws:s3:::staging/in/Northwind.bak"
 BACKUP = BackupInS3(
@@ -26,10 +28,10 @@ BACKUP = BackupInS3(
     last_lsn=20000000025000001,
     restore_duration=timedelta(hours=1),
 )
-MIGRATION = {"database_name": "Northwind", "s3_arn": ARN, "size_bytes": 3503616}
+MIGRATION: Migration = {**states.MIGRATION, "s3_arn": ARN}
 
 
-def _start(sql: SqlServer, clock: ManualClock, started_at: Any = None) -> dict[str, Any]:
+def _start(sql: SqlServer, clock: ManualClock, started_at: Any = None) -> Restore:
     execution_started = started_at or clock.now()
     return start_restore.run(MIGRATION, sql, None, execution_started, clock.now())
 

@@ -11,7 +11,9 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from typeguard import check_type
 
+from bak2rds.models import MigrationState
 from localrun.approvals import ApprovalEmail, HttpResponse
 from localrun.runtime import ExecutionResult, LocalRuntime
 from localrun.sqlserver import SimulatedRdsSqlServer
@@ -97,6 +99,9 @@ def test_approve_then_drain_then_stop_cdc_and_say_what_to_do_next(
     assert "Keep the source database read-only" in complete
     assert "Northwind" in sql_sim.databases  # nothing dropped
 
+    # the state the execution ends with is what bak2rds.models describes
+    check_type(done.output, MigrationState)
+
     # and the link works once
     again = press(runtime, email.approve_link, "approve")
     assert again.status == 409 and "already approved" in again.body
@@ -114,6 +119,7 @@ def test_reject_stops_cdc_and_keeps_the_database(
     assert (done.status, done.state_names[-1]) == ("SUCCEEDED", "Cutover Rejected")
     assert "Check Final Sync" not in done.state_names  # a rejection never cuts over
     assert done.output["approval"]["decision"] == "rejected"
+    check_type(done.output, MigrationState)  # Record Rejection wrote an Approval
     assert done.output["approval"]["decided"]["source_ip"] == "198.51.100.99"
     assert runtime.dms.status(done.output["cdc"]["task_arn"]) == "stopped"
     assert headlines(runtime)[-1] == "cutover rejected"

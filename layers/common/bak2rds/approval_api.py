@@ -8,14 +8,15 @@ token or the key.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
 from bak2rds import approval_page, clock, config, wiring
+from bak2rds.cdc_latency import measure as cdc_latency_of
+from bak2rds.models import ApprovalSummary
 from bak2rds.observability import logger
-from bak2rds.steps import check_cdc, decide_cutover
+from bak2rds.steps import decide_cutover
 
 app = APIGatewayHttpResolver()
 _HTML = "text/html; charset=utf-8"
@@ -91,13 +92,15 @@ def _deps() -> decide_cutover.Collaborators:
     cdc_settings = config.load(config.CdcSettings)
     dms, metrics = wiring.dms(), wiring.dms_metrics()
 
-    def cdc_latency(summary: dict[str, Any]) -> decide_cutover.Latency:
-        cdc = {
-            "task_arn": summary["cdc_task_arn"],
-            "replication_instance_id": summary["replication_instance_id"],
-        }
-        checked = check_cdc.run(cdc, dms, metrics, cdc_settings, clock.utcnow())
-        return decide_cutover.Latency(checked.get("latency_seconds"), str(checked["status"]))
+    def cdc_latency(summary: ApprovalSummary) -> decide_cutover.Latency:
+        measured = cdc_latency_of(
+            summary["cdc_task_arn"],
+            summary["replication_instance_id"],
+            dms,
+            metrics,
+            clock.utcnow(),
+        )
+        return decide_cutover.Latency(measured.worst_seconds, measured.status)
 
     return decide_cutover.Collaborators(
         table=wiring.approvals_table(),

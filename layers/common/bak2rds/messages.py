@@ -7,10 +7,12 @@ kept to what SNS accepts: ASCII, one line, under 100 characters.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from bak2rds.errors import CatalogueEntry
+from bak2rds.models import ApprovalSummary, BackupFacts, MigrationState
 
 SUBJECT_LIMIT = 99
 MILESTONES = (
@@ -54,7 +56,7 @@ def size_text(size_bytes: int) -> str:
     return f"{size:.1f} TiB"
 
 
-def backup_lines(backup: dict[str, Any]) -> list[str]:
+def backup_lines(backup: BackupFacts) -> list[str]:
     """What the backup's header said, for the restore-started message."""
     if not backup.get("header_read"):
         return ["The backup is compressed: its header was not read, RDS checks it instead."]
@@ -66,7 +68,7 @@ def backup_lines(backup: dict[str, Any]) -> list[str]:
     ]
 
 
-def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str, str]:
+def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str, str]:
     migration = state.get("migration", {})
     database = migration.get("database_name", "?")
     source = f"s3://{migration.get('bucket', '?')}/{migration.get('key', '?')}"
@@ -117,8 +119,9 @@ def milestone(kind: str, state: dict[str, Any], execution_arn: str) -> tuple[str
 
 
 def failure(
-    entry: CatalogueEntry, detail: str, state: dict[str, Any], execution_arn: str
+    entry: CatalogueEntry, detail: str, state: Mapping[str, Any], execution_arn: str
 ) -> tuple[str, str]:
+    """``state`` is the MigrationState, or the S3 event if Read Backup Object failed."""
     migration = state.get("migration", {})
     database = migration.get("database_name") or _key_stem(state) or "?"
     body = "\n".join(
@@ -145,22 +148,20 @@ def _ascii_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in folded)[:60]
 
 
-def _key_stem(state: dict[str, Any]) -> str:
+def _key_stem(state: Mapping[str, Any]) -> str:
     key = str(state.get("detail", {}).get("object", {}).get("key", ""))
     return key.rsplit("/", 1)[-1]
 
 
-def _decided_text(state: dict[str, Any]) -> str:
-    decided = state.get("approval", {}).get("decided") or {}
-    if not decided:
+def _decided_text(state: MigrationState) -> str:
+    approval = state.get("approval")
+    if approval is None:
         return ""
-    return (
-        f" at {decided.get('at')} from {decided.get('source_ip')} "
-        f"({_ascii_line(str(decided.get('user_agent', '')))})"
-    )
+    decided = approval["decided"]
+    return f" at {decided['at']} from {decided['source_ip']} ({_ascii_line(decided['user_agent'])})"
 
 
-def _cutover_complete_lines(state: dict[str, Any], database: str) -> list[str]:
+def _cutover_complete_lines(state: MigrationState, database: str) -> list[str]:
     cdc, target = state.get("cdc", {}), state.get("target", {})
     final = state.get("final_sync", {})
     return [
@@ -179,7 +180,7 @@ def _cutover_complete_lines(state: dict[str, Any], database: str) -> list[str]:
 
 
 def approval_expired(
-    state: dict[str, Any], execution_arn: str, entry: CatalogueEntry
+    state: MigrationState, execution_arn: str, entry: CatalogueEntry
 ) -> tuple[str, str]:
     migration, cdc = state.get("migration", {}), state.get("cdc", {})
     database = str(migration.get("database_name", "?"))
@@ -198,7 +199,7 @@ def approval_expired(
 
 
 def approval_request(
-    summary: dict[str, Any],
+    summary: ApprovalSummary,
     execution_arn: str,
     approve_url: str,
     reject_url: str,

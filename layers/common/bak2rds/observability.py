@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, overload
+from typing import Any, Protocol, overload
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,7 +28,14 @@ metrics = Metrics()
 # together by correlation_id.
 CORRELATION_PATH = "execution_id"
 
+# What Lambda calls: the event Step Functions (or EventBridge, API Gateway) sends, the context.
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+class _Decorator(Protocol):
+    def __call__[E: Mapping[str, Any], R: Mapping[str, Any]](
+        self, handler: Callable[[E, LambdaContext], R]
+    ) -> Callable[[E, LambdaContext], R]: ...
 
 
 def migration_database(event: Mapping[str, Any]) -> str | None:
@@ -67,31 +74,30 @@ def _tracer() -> Any:
 
 
 @overload
-def step_handler(handler: Handler) -> Handler: ...
+def step_handler[E: Mapping[str, Any], R: Mapping[str, Any]](
+    handler: Callable[[E, LambdaContext], R],
+) -> Callable[[E, LambdaContext], R]: ...
 
 
 @overload
-def step_handler(*, correlation_id_path: str) -> Callable[[Handler], Handler]: ...
+def step_handler(*, correlation_id_path: str) -> _Decorator: ...
 
 
 def step_handler(
-    handler: Handler | None = None, *, correlation_id_path: str = CORRELATION_PATH
-) -> Handler | Callable[[Handler], Handler]:
+    handler: Callable[..., Any] | None = None, *, correlation_id_path: str = CORRELATION_PATH
+) -> Any:
     """Logger context and correlation id, metrics flushed, a trace, the database log key.
 
     Use as ``@step_handler`` on a state's handler, or with ``correlation_id_path`` for a
     handler whose event is not a state's payload (EventBridge, API Gateway).
     """
 
-    def decorate(inner: Handler) -> Handler:
+    def decorate(inner: Callable[..., Any]) -> Any:
         wrapped: Handler = _log_database(inner)
         if traces_aws_calls():
             wrapped = _tracer().capture_lambda_handler(wrapped, capture_response=False)
         wrapped = metrics.log_metrics(wrapped)
-        decorated: Handler = logger.inject_lambda_context(
-            wrapped, correlation_id_path=correlation_id_path
-        )
-        return decorated
+        return logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path)
 
     return decorate if handler is None else decorate(handler)
 

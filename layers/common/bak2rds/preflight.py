@@ -2,12 +2,10 @@
 
 Read Backup Object reads the header from the object's first bytes; Check Target compares it
 with the engine; Derive Start LSN compares it with what msdb says was restored. The facts
-travel between them as a plain dict (``$.migration.backup``) so they show in the execution.
+travel between them as ``BackupFacts`` (``$.migration.backup``) so they show in the execution.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from bak2rds.backupfile import (
     BackupHeader,
@@ -17,16 +15,16 @@ from bak2rds.backupfile import (
 )
 from bak2rds.errors import RestoredBackupMismatch, TargetNotReady, UnusableBackup
 from bak2rds.lsn import Lsn
+from bak2rds.models import BackupFacts
 
 # Microsoft, "Copy databases with backup and restore" for each version: SQL Server 2016
 # restores user databases backed up by 2005 (9.0) or later; 2017 and later by 2008 (10.0).
 _OLDEST_BEFORE_2017 = (9, 0)
 _OLDEST_FROM_2017 = (10, 0)
 _SQL_SERVER_2017 = 14
-_COMPARED_LSNS = ("first_lsn", "checkpoint_lsn", "last_lsn")
 
 
-def inspect_backup(data: bytes, where: str) -> dict[str, Any]:
+def inspect_backup(data: bytes, where: str) -> BackupFacts:
     """Header facts of a restorable backup; raise UnusableBackup for anything else.
 
     A compressed backup is restorable but its header is not readable here: the facts say
@@ -52,7 +50,7 @@ def inspect_backup(data: bytes, where: str) -> dict[str, Any]:
     return _facts(header)
 
 
-def _facts(header: BackupHeader) -> dict[str, Any]:
+def _facts(header: BackupHeader) -> BackupFacts:
     major, minor = header.sql_version
     return {
         "header_read": True,
@@ -74,7 +72,7 @@ def _text(lsn: Lsn | None) -> str | None:
     return lsn.to_dms() if lsn is not None else None
 
 
-def check_engine_accepts(backup: dict[str, Any], engine_version: str, instance_id: str) -> None:
+def check_engine_accepts(backup: BackupFacts, engine_version: str, instance_id: str) -> None:
     """Raise unless an engine of ``engine_version`` (RDS form, "15.00.4415.2.v1") restores it."""
     if not backup.get("header_read"):
         return
@@ -105,14 +103,19 @@ def _major_minor(version: str) -> tuple[int, int] | None:
         return None
 
 
-def check_restored_matches(backup: dict[str, Any], restored: dict[str, Lsn]) -> None:
+def check_restored_matches(backup: BackupFacts, restored: dict[str, Lsn]) -> None:
     """Raise if msdb's LSNs for the restored backup are not the uploaded header's."""
     if not backup.get("header_read"):
         return
+    in_header = {
+        "first_lsn": backup.get("first_lsn"),
+        "checkpoint_lsn": backup.get("checkpoint_lsn"),
+        "last_lsn": backup.get("last_lsn"),
+    }
     differing = [
-        f"{name} header {backup[name]} msdb {restored[name].to_dms()}"
-        for name in _COMPARED_LSNS
-        if backup.get(name) is not None and Lsn.parse(backup[name]) != restored[name]
+        f"{name} header {text} msdb {restored[name].to_dms()}"
+        for name, text in in_header.items()
+        if text is not None and Lsn.parse(text) != restored[name]
     ]
     if differing:
         raise RestoredBackupMismatch("; ".join(differing))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
 from bak2rds import config
 from bak2rds.adapters import aws, secrets
@@ -14,9 +14,10 @@ from bak2rds.adapters.s3 import StagingBucket
 from bak2rds.adapters.sns import Topic
 from bak2rds.adapters.sqlserver import Connect, Credentials, Endpoint, SqlServer
 from bak2rds.adapters.stepfunctions import StateMachine, TaskCallbacks
+from bak2rds.models import Target
 
 
-def sql_server(target: dict[str, Any]) -> SqlServer:
+def sql_server(target: Target) -> SqlServer:
     import pymssql  # noqa: PLC0415 - only the three SQL steps pay for loading the driver
 
     settings = config.load(config.SqlSettings)
@@ -27,7 +28,7 @@ def sql_server(target: dict[str, Any]) -> SqlServer:
     return SqlServer(
         # pymssql's own stubs type the cursor more loosely than the Protocol bak2rds uses.
         connect=cast(Connect, pymssql.connect),
-        endpoint=Endpoint(host=str(target["host"]), port=int(target["port"])),
+        endpoint=Endpoint(host=target["host"], port=target["port"]),
         credentials=credentials,
         login_timeout_seconds=settings.login_timeout_seconds,
         query_timeout_seconds=settings.query_timeout_seconds,

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bak2rds.adapters.aws import aws_call, error_code
+from bak2rds.models import APPROVAL_SUMMARY_SCHEMA, ApprovalSummary
 
 PENDING = "pending"
 VOID = "void"  # decided here, but the execution had stopped waiting (timed out or stopped)
@@ -36,7 +37,7 @@ class ApprovalRecord:
     execution_arn: str
     expires_at: int  # Unix seconds, the same expiry the links carry
     requested_at: str
-    summary: dict[str, Any]  # what the page shows and the latency re-check needs
+    summary: ApprovalSummary  # what the page shows and the latency re-check needs
     task_token: str = field(repr=False)  # a credential: kept out of repr, logs and pages
     status: str = PENDING
     decided_at: str | None = None
@@ -135,7 +136,13 @@ def _record(item: dict[str, Any]) -> ApprovalRecord:
         status=str(item["status"]["S"]),
         expires_at=int(item["expires_at"]["N"]),
         requested_at=text("requested_at") or "",
-        summary=json.loads(text("summary") or "{}"),
+        summary=_summary(json.loads(text("summary") or "{}")),
         decided_at=text("decided_at"),
         decided_by=Decider(ip or "", agent or "") if ip is not None else None,
     )
+
+
+def _summary(stored: dict[str, Any]) -> ApprovalSummary:
+    # Records written before summaries carried a schema hold schema 1's fields.
+    summary: ApprovalSummary = {"schema": APPROVAL_SUMMARY_SCHEMA, **stored}  # type: ignore[typeddict-item]
+    return summary

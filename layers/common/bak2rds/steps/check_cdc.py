@@ -3,37 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from bak2rds.adapters.cloudwatch import DmsMetrics
-from bak2rds.adapters.dms import Dms
+from bak2rds.cdc_latency import LatencyReader, TaskStatusReader, measure
 from bak2rds.clock import parse_timestamp
 from bak2rds.config import CdcSettings
-from bak2rds.errors import CdcTaskFailed
+from bak2rds.models import Cdc
 from bak2rds.polling import MIN_WAIT_SECONDS, next_cdc_wait
 
 
 def run(
-    cdc: dict[str, Any], dms: Dms, metrics: DmsMetrics, settings: CdcSettings, now: datetime
-) -> dict[str, Any]:
-    task = dms.describe_task(cdc["task_arn"])
-    reason = task.last_failure_message or task.stop_reason or "no reason given"
-    if task.status == "failed":
-        raise CdcTaskFailed(f"DMS task {task.identifier} failed: {reason}")
-    if task.status in {"stopped", "stopping"}:
-        raise CdcTaskFailed(
-            f"DMS task {task.identifier} is {task.status}: {reason}", code="DMS_TASK_STOPPED"
-        )
-    result = {**cdc, "status": task.status, "checked_at": now.isoformat()}
-    if task.status != "running":
+    cdc: Cdc,
+    dms: TaskStatusReader,
+    metrics: LatencyReader,
+    settings: CdcSettings,
+    now: datetime,
+) -> Cdc:
+    measured = measure(cdc["task_arn"], cdc["replication_instance_id"], dms, metrics, now)
+    result: Cdc = {**cdc, "status": measured.status, "checked_at": now.isoformat()}
+    if measured.status != "running":
         return {**result, "ready": False, "good_checks": 0, "wait_seconds": MIN_WAIT_SECONDS}
 
-    latency = metrics.latest_latency(cdc["replication_instance_id"], task.resource_id, now)
-    measured = [v for v in (latency.source_seconds, latency.target_seconds) if v is not None]
-    # No datapoint yet means unknown, never "caught up".
-    worst = max(measured) if len(measured) == 2 else None
-    under = worst is not None and worst <= settings.latency_threshold_seconds
-    good_checks = int(cdc.get("good_checks", 0)) + 1 if under else 0
+    worst = measured.worst_seconds
+    under = measured.within(settings.latency_threshold_seconds)
+    good_checks = cdc.get("good_checks", 0) + 1 if under else 0
     previous, since = cdc.get("latency_seconds"), None
     if previous is not None and cdc.get("checked_at"):
         since = (now - parse_timestamp(cdc["checked_at"])).total_seconds()
@@ -44,8 +36,8 @@ def run(
     )
     return {
         **result,
-        "latency_source_seconds": latency.source_seconds,
-        "latency_target_seconds": latency.target_seconds,
+        "latency_source_seconds": measured.source_seconds,
+        "latency_target_seconds": measured.target_seconds,
         "latency_seconds": worst,
         "good_checks": good_checks,
         "ready": good_checks >= settings.ready_checks,

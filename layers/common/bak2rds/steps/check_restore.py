@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from bak2rds.adapters.sqlserver import SqlServer, classify_restore_message
 from bak2rds.clock import parse_timestamp
 from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed
+from bak2rds.models import Restore
 from bak2rds.polling import next_restore_wait
 
 
-def run(restore: dict[str, Any], sql: SqlServer, now: datetime) -> dict[str, Any]:
-    task_id = int(restore["task_id"])
+def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
+    task_id = restore["task_id"]
     task = sql.restore_task(task_id)
     if task is None:
         raise RestoreTaskFailed(f"restore task {task_id} is no longer listed by rds_task_status")

@@ -8,16 +8,16 @@ preallocated files as RESTORE_NO_SPACE).
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from bak2rds import clock
 from bak2rds.adapters.rds import BACKUP_RESTORE_OPTION, RdsApi
 from bak2rds.errors import TargetNotReady
 from bak2rds.messages import size_text
+from bak2rds.models import Migration, Target
 from bak2rds.preflight import check_engine_accepts
 
 
-def run(instance_id: str, migration: dict[str, Any], rds: RdsApi) -> dict[str, Any]:
+def run(instance_id: str, migration: Migration, rds: RdsApi, now: datetime) -> Target:
     instance = rds.describe(instance_id)
     if not instance.engine.startswith("sqlserver"):
         raise TargetNotReady(
@@ -32,9 +32,9 @@ def run(instance_id: str, migration: dict[str, Any], rds: RdsApi) -> dict[str, A
             f"lack {BACKUP_RESTORE_OPTION}",
             code="RESTORE_OPTION_MISSING",
         )
-    check_engine_accepts(migration.get("backup") or {}, instance.engine_version, instance_id)
-    free = rds.free_storage_bytes(instance, clock.utcnow())
-    needed = int(migration["size_bytes"])
+    check_engine_accepts(migration["backup"], instance.engine_version, instance_id)
+    free = rds.free_storage_bytes(instance, now)
+    needed = migration["size_bytes"]
     if free < needed:
         raise TargetNotReady(
             f"{instance_id} has {size_text(free)} free; the backup alone is {size_text(needed)}",

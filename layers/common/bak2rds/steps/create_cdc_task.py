@@ -8,21 +8,40 @@ replay the wrong database's log.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
-from bak2rds.adapters.dms import Dms
+from bak2rds.adapters.dms import ReplicationTask
 from bak2rds.config import DmsSettings
 from bak2rds.errors import DmsRequestRejected
+from bak2rds.models import Cdc, Migration, StartLsn
 from bak2rds.naming import dms_task_identifier
+
+
+class TaskMaker(Protocol):
+    """What this step needs of DMS (``bak2rds.adapters.dms.Dms`` in AWS)."""
+
+    def find_task(self, identifier: str) -> ReplicationTask | None: ...
+    def endpoint_database(self, endpoint_arn: str) -> str: ...
+    def replication_instance_identifier(self, arn: str) -> str: ...
+    def create_cdc_task(
+        self,
+        identifier: str,
+        *,
+        replication_instance_arn: str,
+        source_endpoint_arn: str,
+        target_endpoint_arn: str,
+        table_mappings: str,
+        tags: dict[str, str],
+    ) -> ReplicationTask: ...
 
 
 def run(
     execution_name: str,
-    migration: dict[str, Any],
-    start_lsn: dict[str, Any],
-    dms: Dms,
+    migration: Migration,
+    start_lsn: StartLsn,
+    dms: TaskMaker,
     settings: DmsSettings,
-) -> dict[str, Any]:
+) -> Cdc:
     identifier = dms_task_identifier(execution_name)
     task = dms.find_task(identifier)
     if task is None:
@@ -46,7 +65,7 @@ def run(
     }
 
 
-def _check_endpoint(dms: Dms, endpoint_arn: str, expected: str, role: str) -> None:
+def _check_endpoint(dms: TaskMaker, endpoint_arn: str, expected: str, role: str) -> None:
     configured = dms.endpoint_database(endpoint_arn)
     if configured and configured.lower() != expected.lower():
         raise DmsRequestRejected(

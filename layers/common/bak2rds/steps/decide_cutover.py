@@ -24,13 +24,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from bak2rds import approval_links, messages
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, ApprovalsTable, Decider
 from bak2rds.adapters.stepfunctions import TaskCallbacks
 from bak2rds.approval_page import DecisionForm, Page
 from bak2rds.errors import Bak2RdsError, CdcTaskFailed
+from bak2rds.models import ApprovalSummary
 
 REJECTED_ERROR = "CutoverRejected"  # the error name the state machine catches
 DECISIONS = {"approve": "approved", "reject": "rejected"}
@@ -64,7 +64,7 @@ class Collaborators:
     table: ApprovalsTable
     callbacks: TaskCallbacks
     signing_key: Callable[[], bytes]
-    cdc_latency: Callable[[dict[str, Any]], Latency]  # re-measures the summary's DMS task
+    cdc_latency: Callable[[ApprovalSummary], Latency]  # re-measures the summary's DMS task
     latency_threshold_seconds: int
     now: datetime
 

@@ -7,15 +7,14 @@ changes replayed twice converge through the task's apply-error policies.
 
 from __future__ import annotations
 
-from typing import Any
-
 from bak2rds.adapters.sqlserver import SqlServer
 from bak2rds.errors import RestoreHistoryMissing
 from bak2rds.lsn import Lsn
+from bak2rds.models import Migration, StartLsn
 from bak2rds.preflight import check_restored_matches
 
 
-def run(migration: dict[str, Any], sql: SqlServer, strategy: str) -> dict[str, Any]:
+def run(migration: Migration, sql: SqlServer, strategy: str) -> StartLsn:
     database = migration["database_name"]
     backup = sql.latest_restored_backup(database)
     if backup is None:
@@ -31,13 +30,17 @@ def run(migration: dict[str, Any], sql: SqlServer, strategy: str) -> dict[str, A
         "last_lsn": Lsn.from_numeric(backup.last_lsn),
     }
     # The header read before the restore must be what msdb says was restored.
-    check_restored_matches(migration.get("backup") or {}, lsns)
+    check_restored_matches(migration["backup"], lsns)
     start = lsns[strategy]
     return {
         "strategy": strategy,
         "numeric": str(start.to_numeric()),
         "dms": start.to_dms(),
-        "backup": {name: lsn.to_dms() for name, lsn in lsns.items()},
+        "backup": {
+            "first_lsn": lsns["first_lsn"].to_dms(),
+            "checkpoint_lsn": lsns["checkpoint_lsn"].to_dms(),
+            "last_lsn": lsns["last_lsn"].to_dms(),
+        },
         "source_database": backup.source_database,
         "backup_finished_at": (
             backup.backup_finish_date.isoformat() if backup.backup_finish_date else None

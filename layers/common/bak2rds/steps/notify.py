@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from bak2rds import messages
 from bak2rds.adapters.sns import Topic
 from bak2rds.errors import CATALOGUE, describe_failure
+from bak2rds.models import CaughtError, MigrationState, Milestone, Notice
 
 
-def milestone(kind: str, state: dict[str, Any], execution_arn: str, topic: Topic) -> dict[str, Any]:
+def milestone(kind: str, state: MigrationState, execution_arn: str, topic: Topic) -> Milestone:
     subject, body = messages.milestone(kind, state, execution_arn)
     database = str(state.get("migration", {}).get("database_name", ""))
     message_id = topic.publish(subject, body, {"event": kind, "database": database})
@@ -18,8 +20,8 @@ def milestone(kind: str, state: dict[str, Any], execution_arn: str, topic: Topic
 
 
 def failure(
-    caught: dict[str, Any], state: dict[str, Any], execution_arn: str, topic: Topic
-) -> dict[str, Any]:
+    caught: CaughtError, state: Mapping[str, Any], execution_arn: str, topic: Topic
+) -> Notice:
     """``caught`` is what a Catch put in the state: {"Error": ..., "Cause": ...}."""
     error, cause = str(caught.get("Error", "")), str(caught.get("Cause", ""))
     entry, detail = describe_failure(error, _error_message(cause))
@@ -32,7 +34,7 @@ def failure(
     }
 
 
-def approval_expired(state: dict[str, Any], execution_arn: str, topic: Topic) -> dict[str, Any]:
+def approval_expired(state: MigrationState, execution_arn: str, topic: Topic) -> Notice:
     """Nobody decided in time: say so, and give the Fail state its code and cause."""
     entry = CATALOGUE["APPROVAL_EXPIRED"]
     subject, body = messages.approval_expired(state, execution_arn, entry)

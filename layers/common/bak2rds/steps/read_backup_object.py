@@ -11,6 +11,7 @@ from typing import Any
 from bak2rds.adapters.s3 import StagingBucket
 from bak2rds.backupfile import HEADER_READ_BYTES
 from bak2rds.errors import InvalidBackupObject
+from bak2rds.models import Migration
 from bak2rds.naming import database_name_from_key, validate_database_name
 from bak2rds.preflight import inspect_backup
 from bak2rds.s3event import parse_object_created
@@ -19,7 +20,7 @@ MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # RDS restores at most 5 TB from one file
 DATABASE_NAME_METADATA = "database-name"  # x-amz-meta-database-name
 
 
-def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> dict[str, Any]:
+def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> Migration:
     uploaded = parse_object_created(event)
     for key in uploaded.candidate_keys():
         database_name_from_key(key)  # reject folders and other suffixes before any call

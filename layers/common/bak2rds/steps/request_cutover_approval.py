@@ -9,26 +9,32 @@ timeout (``ApprovalTimeoutSeconds``), which is also when the links expire. See
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bak2rds import approval_links, messages
 from bak2rds.adapters.approvals import ApprovalRecord, ApprovalsTable
 from bak2rds.adapters.sns import Topic
+from bak2rds.models import (
+    APPROVAL_SUMMARY_SCHEMA,
+    ApprovalRequested,
+    ApprovalSummary,
+    MigrationState,
+)
 
 
-def summary(state: dict[str, Any]) -> dict[str, Any]:
+def summary(state: MigrationState) -> ApprovalSummary:
     """What the e-mail and the page show, and what the API needs to re-check latency."""
-    migration, restore = state.get("migration", {}), state.get("restore", {})
+    migration, restore = state["migration"], state.get("restore", {})
     lsn, cdc = state.get("start_lsn", {}), state["cdc"]
     return {
-        "database": migration.get("database_name"),
-        "source": f"s3://{migration.get('bucket')}/{migration.get('key')}",
+        "schema": APPROVAL_SUMMARY_SCHEMA,
+        "database": migration["database_name"],
+        "source": f"s3://{migration['bucket']}/{migration['key']}",
         "restore_seconds": restore.get("elapsed_seconds"),
         "start_lsn": lsn.get("dms"),
         "lsn_strategy": lsn.get("strategy"),
         "latency_seconds": cdc.get("latency_seconds"),
         "cdc_task_arn": cdc["task_arn"],
-        "cdc_task_id": cdc.get("task_id"),
+        "cdc_task_id": cdc["task_id"],
         "replication_instance_id": cdc["replication_instance_id"],
     }
 
@@ -36,7 +42,7 @@ def summary(state: dict[str, Any]) -> dict[str, Any]:
 def run(
     execution_arn: str,
     task_token: str,
-    state: dict[str, Any],
+    state: MigrationState,
     entered_at: datetime,
     timeout_seconds: int,
     base_url: str,
@@ -45,7 +51,7 @@ def run(
     table: ApprovalsTable,
     topic: Topic,
     now: datetime,
-) -> dict[str, Any]:
+) -> ApprovalRequested:
     # The links expire when the task times out: a later click could not be honoured anyway.
     expires = (entered_at + timedelta(seconds=timeout_seconds)).astimezone(UTC)
     expires_at = int(expires.timestamp())
@@ -70,6 +76,6 @@ def run(
         expires,
         threshold_seconds,
     )
-    attributes = {"event": "APPROVAL_REQUESTED", "database": str(details["database"] or "")}
+    attributes = {"event": "APPROVAL_REQUESTED", "database": details["database"]}
     message_id = topic.publish(subject, body, attributes)
     return {"approval_id": approval_id, "expires_at": expires.isoformat(), "message_id": message_id}

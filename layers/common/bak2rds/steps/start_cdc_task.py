@@ -8,11 +8,12 @@ end the execution at Step Functions' history limit without a word.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Protocol
 
-from bak2rds.adapters.dms import Dms
+from bak2rds.adapters.dms import ReplicationTask
 from bak2rds.clock import parse_timestamp
 from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
+from bak2rds.models import Cdc, StartLsn
 from bak2rds.polling import next_restore_wait
 
 MAX_PREPARATION = timedelta(hours=2)
@@ -20,7 +21,14 @@ _STILL_PREPARING = frozenset({"creating", "modifying", "testing", "moving"})
 _ALREADY_STARTED = frozenset({"starting", "running"})
 
 
-def run(cdc: dict[str, Any], start_lsn: dict[str, Any], dms: Dms, now: datetime) -> dict[str, Any]:
+class TaskStarter(Protocol):
+    """What this step needs of DMS (``bak2rds.adapters.dms.Dms`` in AWS)."""
+
+    def describe_task(self, arn: str) -> ReplicationTask: ...
+    def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask: ...
+
+
+def run(cdc: Cdc, start_lsn: StartLsn, dms: TaskStarter, now: datetime) -> Cdc:
     task = dms.describe_task(cdc["task_arn"])
     preparing_since = cdc.get("preparing_since") or now.isoformat()
     waited = (now - parse_timestamp(preparing_since)).total_seconds()

@@ -14,22 +14,22 @@ step looks at the restore tasks RDS already has for the database:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from bak2rds.adapters.sqlserver import RestoreTask, SqlServer
 from bak2rds.errors import DatabaseAlreadyExists, RestoreAlreadyRunning
+from bak2rds.models import Migration, Restore
 from bak2rds.polling import FIRST_WAIT_SECONDS
 
 RESTORE_TASK_TYPES = frozenset({"RESTORE_DB"})
 
 
 def run(
-    migration: dict[str, Any],
+    migration: Migration,
     sql: SqlServer,
     kms_key_arn: str | None,
     execution_started_at: datetime,
     now: datetime,
-) -> dict[str, Any]:
+) -> Restore:
     database, s3_arn = migration["database_name"], migration["s3_arn"]
     tasks = [t for t in sql.restore_tasks_for(database) if t.task_type in RESTORE_TASK_TYPES]
     ours = _task_of_this_migration(tasks, s3_arn, execution_started_at, sql)

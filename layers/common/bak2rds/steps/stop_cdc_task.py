@@ -10,11 +10,12 @@ bak2rds never stops a DMS task it did not create.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Protocol
 
-from bak2rds.adapters.dms import Dms
+from bak2rds.adapters.dms import ReplicationTask
 from bak2rds.clock import parse_timestamp
 from bak2rds.errors import CdcTaskNotStopped
+from bak2rds.models import Cdc, CdcStop
 
 STOP_TIMEOUT_SECONDS = 15 * 60
 WAIT_SECONDS = 30
@@ -22,11 +23,16 @@ _NOT_RUNNING = frozenset({"stopped", "failed"})
 _STOPPABLE = frozenset({"running", "starting", "ready"})
 
 
-def run(
-    cdc: dict[str, Any], previous: dict[str, Any] | None, dms: Dms, now: datetime
-) -> dict[str, Any]:
+class TaskStopper(Protocol):
+    """What this step needs of DMS (``bak2rds.adapters.dms.Dms`` in AWS)."""
+
+    def describe_task(self, arn: str) -> ReplicationTask: ...
+    def stop_task(self, arn: str) -> ReplicationTask: ...
+
+
+def run(cdc: Cdc, previous: CdcStop | None, dms: TaskStopper, now: datetime) -> CdcStop:
     task = dms.describe_task(cdc["task_arn"])
-    requested_at = (previous or {}).get("requested_at")
+    requested_at = previous["requested_at"] if previous else None
     if task.status in _STOPPABLE:
         task = dms.stop_task(task.arn)
         requested_at = requested_at or now.isoformat()

@@ -1,0 +1,309 @@
+"""The execution state, described once: what each state adds and what each handler is given.
+
+The state machine's input is the S3 event; ``Read Backup Object`` replaces it with
+``{"migration": ...}`` and every later Task adds its result under one key (its ``ResultPath``):
+``target``, ``restore``, ``start_lsn``, ``cdc``, ``approval``, ``final_sync``, ``cdc_stop``, and
+on the failure path ``failure``. ``MigrationState`` is that whole document; the ``*Payload``
+types are the ``Parameters`` each Task passes its function (tests/unit/test_models.py checks
+both against the ASL and every sample in ``events/``).
+
+TypedDicts cost nothing at import (the handlers' cold start) and are the JSON Step Functions
+passes, so a handler returns them as they are. (No ``from __future__ import annotations``
+here: TypedDict reads ``NotRequired`` from evaluated annotations only.)
+"""
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+# --------------------------------------------------------------- what each state adds
+
+
+class BackupFacts(TypedDict):
+    """What the backup's own header says (``bak2rds.preflight.inspect_backup``).
+
+    A compressed backup's header is not read: then only ``header_read`` (False) and
+    ``compressed`` (True) are present.
+    """
+
+    header_read: bool
+    compressed: bool
+    backup_type: NotRequired[str]
+    source_database: NotRequired[str]
+    source_server: NotRequired[str]
+    sql_version: NotRequired[str]  # "15.0"
+    sql_build: NotRequired[str]  # "15.0.2000"
+    first_lsn: NotRequired[str | None]  # DMS form, 00000014:000000f3:0001
+    checkpoint_lsn: NotRequired[str | None]
+    last_lsn: NotRequired[str | None]
+    database_backup_lsn: NotRequired[str | None]
+    backup_set_id: NotRequired[str]
+
+
+class Migration(TypedDict):
+    """Read Backup Object: the uploaded object, the database it becomes, its header."""
+
+    database_name: str
+    database_name_from: Literal["key", "metadata"]
+    bucket: str
+    key: str
+    version_id: str | None
+    size_bytes: int
+    etag: str
+    s3_arn: str
+    backup: BackupFacts
+
+
+class Target(TypedDict):
+    """Check Target: the RDS for SQL Server instance the backup is restored into."""
+
+    instance_id: str
+    host: str
+    port: int
+    engine: str
+    engine_version: str
+    free_storage_bytes: int
+
+
+class Restore(TypedDict):
+    """Start Restore, then each Check Restore: the RDS restore task."""
+
+    task_id: int
+    lifecycle: str
+    percent_complete: int
+    reused_existing_task: bool
+    started_at: str
+    wait_seconds: int
+    elapsed_seconds: NotRequired[int]
+    succeeded: NotRequired[bool]
+
+
+class BackupLsns(TypedDict):
+    first_lsn: str
+    checkpoint_lsn: str
+    last_lsn: str
+
+
+class StartLsn(TypedDict):
+    """Derive Start LSN: where DMS starts reading the source's log."""
+
+    strategy: str
+    numeric: str  # msdb's numeric(25,0) form, as text
+    dms: str  # DMS's form, 00000014:000000f3:0001
+    backup: BackupLsns
+    source_database: str
+    backup_finished_at: str | None
+
+
+class Cdc(TypedDict):
+    """Create CDC Task, Start CDC Task, then each Check CDC: the DMS task and its latency."""
+
+    task_arn: str
+    task_id: str
+    replication_instance_id: str
+    status: str
+    started: NotRequired[bool]
+    preparing_since: NotRequired[str]
+    wait_seconds: NotRequired[int]
+    checked_at: NotRequired[str]
+    latency_source_seconds: NotRequired[float | None]
+    latency_target_seconds: NotRequired[float | None]
+    latency_seconds: NotRequired[float | None]
+    good_checks: NotRequired[int]
+    ready: NotRequired[bool]
+
+
+class ApprovalRequest(TypedDict):
+    """Set Approval Timeout (a Pass state): the approval task's timeout."""
+
+    timeout_seconds: int
+
+
+class Decider(TypedDict):
+    """Who decided the cutover and when, as the approval API saw them."""
+
+    at: str
+    source_ip: str
+    user_agent: str
+    approval_id: str
+
+
+class Approval(TypedDict):
+    """Request Cutover Approval's result (approve) or Record Rejection's (reject)."""
+
+    decision: Literal["approved", "rejected"]
+    decided: Decider
+    cdc_latency_seconds: NotRequired[float | None]
+
+
+class FinalSync(TypedDict):
+    """Check Final Sync: after approval, has CDC drained?"""
+
+    started_at: str
+    checked_at: str
+    status: str
+    latency_seconds: float | None
+    good_checks: int
+    drained: bool
+    wait_seconds: int
+
+
+class CdcStop(TypedDict):
+    """Stop CDC Task: the DMS task on its way to stopped."""
+
+    task_arn: str
+    task_id: str
+    status: str
+    stopped: bool
+    requested_at: str | None
+    wait_seconds: int
+
+
+class CaughtError(TypedDict):
+    """What a Catch puts in the state (``ResultPath: $.failure``)."""
+
+    Error: str
+    Cause: str
+
+
+class Notice(TypedDict):
+    """Notify's answer on the failure and expiry paths: what the Fail state reports."""
+
+    message_id: str
+    code: str
+    cause: str
+
+
+class MigrationState(TypedDict):
+    """The whole execution state, from Read Backup Object on."""
+
+    migration: Migration
+    target: NotRequired[Target]
+    restore: NotRequired[Restore]
+    start_lsn: NotRequired[StartLsn]
+    cdc: NotRequired[Cdc]
+    approval_request: NotRequired[ApprovalRequest]
+    approval: NotRequired[Approval]
+    final_sync: NotRequired[FinalSync]
+    cdc_stop: NotRequired[CdcStop]
+    failure: NotRequired[CaughtError]
+    failure_notice: NotRequired[Notice]
+    expiry_notice: NotRequired[Notice]
+
+
+# ----------------------------------------------------------- what each function is given
+
+
+class ReadBackupObjectPayload(TypedDict):
+    execution_id: str
+    event: dict[str, Any]  # the EventBridge "Object Created" event, checked by the step
+
+
+class CheckTargetPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+
+
+class StartRestorePayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+    execution_started_at: str
+
+
+class CheckRestorePayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+    restore: Restore
+
+
+class DeriveStartLsnPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+
+
+class CreateCdcTaskPayload(TypedDict):
+    execution_id: str
+    execution_name: str
+    migration: Migration
+    start_lsn: StartLsn
+
+
+class StartCdcTaskPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    start_lsn: StartLsn
+    cdc: Cdc
+
+
+class CheckCdcPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    cdc: Cdc
+
+
+class RequestCutoverApprovalPayload(TypedDict):
+    execution_id: str
+    task_token: str
+    entered_at: str
+    state: MigrationState
+
+
+class WholeStatePayload(TypedDict):
+    """Check Final Sync and Stop CDC Task read keys that are absent on their first run."""
+
+    execution_id: str
+    state: MigrationState
+
+
+class NotifyPayload(TypedDict):
+    execution_id: str
+    event: str  # RESTORE_STARTED, ..., FAILED, APPROVAL_EXPIRED
+    state: MigrationState
+    failure: NotRequired[CaughtError]
+
+
+# ---------------------------------------------------------------- functions' own answers
+
+
+class StartedMigration(TypedDict):
+    """Start Migration (EventBridge's target): the execution for this object version."""
+
+    execution_name: str
+    execution_arn: str
+    duplicate: bool
+
+
+class ApprovalRequested(TypedDict):
+    """Request Cutover Approval's own result (the state waits for the API, not for this)."""
+
+    approval_id: str
+    expires_at: str
+    message_id: str
+
+
+class Milestone(TypedDict):
+    event: str
+    message_id: str
+
+
+class ApprovalSummary(TypedDict):
+    """What the approval e-mail and page show, kept with the approval record.
+
+    ``schema`` is the version of this shape: records live for days in DynamoDB while a new
+    version of the stack may be deployed, and a reader must know what it reads.
+    """
+
+    schema: int
+    database: str
+    source: str
+    restore_seconds: int | None
+    start_lsn: str | None
+    lsn_strategy: str | None
+    latency_seconds: float | None
+    cdc_task_arn: str
+    cdc_task_id: str
+    replication_instance_id: str
+
+
+APPROVAL_SUMMARY_SCHEMA = 1

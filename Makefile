@@ -13,7 +13,7 @@ REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= $(REGION)
 
-.PHONY: help test lint typecheck unit pytest validate build demo bench clean
+.PHONY: help test lint typecheck unit pytest validate build demo bench catalogue clean
 
 help:
 	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint), then"
@@ -83,6 +83,10 @@ demo: $(VENV)/.installed
 # Prints the polling-cost table of the README; exits 1 if a target is missed.
 bench: $(VENV)/.installed
 	PYTHONPATH=layers/common $(PY) -m localrun.bench
+
+# The README's error table, from bak2rds/catalogue.py (a test fails while they differ).
+catalogue: $(VENV)/.installed
+	PYTHONPATH=layers/common $(PY) scripts/error_catalogue.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam

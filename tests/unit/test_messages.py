@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bak2rds import messages
-from bak2rds.errors import CATALOGUE
+from bak2rds.catalogue import CATALOGUE
 from bak2rds.models import MigrationState
 from bak2rds.steps import notify
 from tests import states

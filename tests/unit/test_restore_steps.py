@@ -11,7 +11,7 @@ from bak2rds.errors import (
     RestoreAlreadyRunning,
     RestoreHistoryMissing,
     RestoreTaskCancelled,
-    RestoreTaskFailed,
+    TargetNotReady,
 )
 from bak2rds.lsn import Lsn
 from bak2rds.models import Migration, Restore
@@ -152,7 +152,7 @@ def test_check_restore_fails_with_the_code_of_task_info(
     )
     restore = _start(sql, clock)
     clock.advance(3600)
-    with pytest.raises(RestoreTaskFailed) as caught:
+    with pytest.raises(TargetNotReady) as caught:  # RDS found the target too small
         check_restore.run(restore, sql, clock.now())
     assert caught.value.code == "RESTORE_NO_SPACE"
     assert "insufficient free space" in str(caught.value)

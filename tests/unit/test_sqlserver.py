@@ -14,8 +14,8 @@ from bak2rds.adapters.sqlserver import (
 )
 from bak2rds.errors import (
     DatabaseAlreadyExists,
-    RestoreTaskFailed,
     SqlAccessDenied,
+    TargetNotReady,
     TransientDependencyError,
 )
 from localrun.clock import ManualClock
@@ -119,7 +119,7 @@ def test_unknown_statements_are_syntax_errors_in_the_simulator(
         (
             2812,
             b"Could not find stored procedure 'msdb.dbo.rds_restore_database'.",
-            RestoreTaskFailed,
+            TargetNotReady,
             "RESTORE_OPTION_MISSING",
         ),
         (229, b"The EXECUTE permission was denied", SqlAccessDenied, "SQL_PERMISSION_DENIED"),

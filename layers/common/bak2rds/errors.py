@@ -1,4 +1,4 @@
-"""Every failure a user can meet: exception classes and the catalogue of stable codes.
+"""Every failure a user can meet, as exception classes carrying a code of the catalogue.
 
 Step Functions matches a Lambda error by the exact class name of the exception, so the ASL
 names leaf classes: ``TransientDependencyError`` is retried with backoff, everything else is
@@ -10,294 +10,29 @@ one-line cause and what to do, whichever step raised it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import ClassVar
 
+from bak2rds.catalogue import CATALOGUE, CatalogueEntry
 
-@dataclass(frozen=True)
-class CatalogueEntry:
-    code: str
-    cause: str
-    action: str
-
-
-_ENTRIES = (
-    # The object that was dropped
-    CatalogueEntry(
-        "INVALID_EVENT",
-        "The start event does not describe an S3 object (bucket, key) in the staging bucket.",
-        "Start migrations by uploading a .bak; do not start the state machine by hand.",
-    ),
-    CatalogueEntry(
-        "NOT_A_BAK_FILE",
-        "The object key does not end in .bak, or names a folder.",
-        "Upload a full native backup named <DatabaseName>.bak.",
-    ),
-    CatalogueEntry(
-        "INVALID_DATABASE_NAME",
-        "The database name taken from the key (or the database-name metadata) is not one "
-        "SQL Server on RDS accepts.",
-        "Rename the object to <DatabaseName>.bak using letters, digits and _ @ # $ - . only, "
-        "at most 128 characters, not a reserved word, or set the database-name metadata.",
-    ),
-    CatalogueEntry(
-        "EMPTY_BACKUP_OBJECT",
-        "The uploaded object is empty.",
-        "Upload the backup again and check the copy finished.",
-    ),
-    CatalogueEntry(
-        "BACKUP_OBJECT_MISSING",
-        "The uploaded object version no longer exists in the bucket.",
-        "Upload the backup again; bak2rds never deletes uploads, so check lifecycle rules.",
-    ),
-    CatalogueEntry(
-        "BACKUP_OBJECT_SUPERSEDED",
-        "A newer version of the object was uploaded; RDS restores the newest version of a "
-        "key, so this migration stops and the newer upload's migration carries on.",
-        "Nothing: follow the migration of the newer upload.",
-    ),
-    CatalogueEntry(
-        "BACKUP_TOO_LARGE",
-        "The object is larger than 5 TB, the most RDS restores from one file.",
-        "Split the backup into up to 10 files of at most 5 TB each.",
-    ),
-    # What the backup's own header says (read before anything runs on the target)
-    CatalogueEntry(
-        "NOT_A_SQL_SERVER_BACKUP",
-        "The object is not a SQL Server native backup (the message says what it looks like).",
-        "Upload the .bak written by BACKUP DATABASE ... TO DISK or TO URL, not an export, "
-        "archive or script.",
-    ),
-    CatalogueEntry(
-        "UNSUPPORTED_BACKUP_TYPE",
-        "The backup is a differential or log backup; bak2rds restores full backups only.",
-        "Upload a full backup (BACKUP DATABASE, not WITH DIFFERENTIAL or BACKUP LOG).",
-    ),
-    CatalogueEntry(
-        "PASSWORD_PROTECTED_BACKUP",
-        "The backup was taken WITH PASSWORD or MEDIAPASSWORD, which RDS cannot restore.",
-        "Take the backup again without a password (encrypt it with S3 or KMS instead).",
-    ),
-    CatalogueEntry(
-        "STRIPED_BACKUP",
-        "The file is one stripe of a backup split over several files; bak2rds restores a "
-        "single-file backup.",
-        "Take the backup again to one file (TO DISK once).",
-    ),
-    CatalogueEntry(
-        "BACKUP_TOO_OLD",
-        "The backup was taken by a SQL Server version older than the RDS engine can restore.",
-        "Restore it on an intermediate SQL Server version first, back it up there, and "
-        "upload that backup.",
-    ),
-    CatalogueEntry(
-        "BACKUP_LSN_MISMATCH",
-        "msdb's record of the restored backup does not match the header of the uploaded "
-        "file, so the CDC start point cannot be trusted.",
-        "Check that no one restored another backup over the database; drop it yourself "
-        "and upload the backup again.",
-    ),
-    # The target RDS instance
-    CatalogueEntry(
-        "TARGET_NOT_FOUND",
-        "The configured RDS instance does not exist in this account and region.",
-        "Check the RdsInstanceIdentifier parameter of the stack.",
-    ),
-    CatalogueEntry(
-        "TARGET_NOT_SQLSERVER",
-        "The configured RDS instance is not RDS for SQL Server.",
-        "Point RdsInstanceIdentifier at an RDS for SQL Server instance.",
-    ),
-    CatalogueEntry(
-        "TARGET_NOT_AVAILABLE",
-        "The RDS instance is not in the available state.",
-        "Wait until the instance is available (no modification or maintenance running), "
-        "then upload the backup again.",
-    ),
-    CatalogueEntry(
-        "DATABASE_EXISTS",
-        "A database with this name already exists on the RDS instance; bak2rds never "
-        "replaces a database.",
-        "Drop or rename the existing database yourself if it is not needed, or upload the "
-        "backup under another name.",
-    ),
-    CatalogueEntry(
-        "RESTORE_ALREADY_RUNNING",
-        "Another restore task for this database is already queued or running.",
-        "Wait for that task to finish (msdb.dbo.rds_task_status) before uploading again.",
-    ),
-    CatalogueEntry(
-        "SQL_LOGIN_FAILED",
-        "SQL Server refused the login with the master-user secret.",
-        "Check the secret named by RdsMasterUserSecretArn holds the current master user "
-        "name and password.",
-    ),
-    CatalogueEntry(
-        "SQL_PERMISSION_DENIED",
-        "The master user lacks a permission the restore procedures need.",
-        "Use the RDS master user, not a restricted login.",
-    ),
-    CatalogueEntry(
-        "SECRET_UNREADABLE",
-        "The master-user secret could not be read, or is not JSON with username and password.",
-        "Check RdsMasterUserSecretArn and that the functions may read it (and its KMS key).",
-    ),
-    # The restore task (texts from msdb.dbo.rds_task_status task_info)
-    CatalogueEntry(
-        "RESTORE_OPTION_MISSING",
-        "The instance's option group lacks SQLSERVER_BACKUP_RESTORE, so the RDS restore "
-        "procedures are missing.",
-        "Add the SQLSERVER_BACKUP_RESTORE option with the stack's RdsRestoreRoleArn to the "
-        "instance's option group.",
-    ),
-    CatalogueEntry(
-        "RESTORE_ACCESS_DENIED",
-        "RDS could not read the backup from S3 (access denied).",
-        "Give the IAM role of the SQLSERVER_BACKUP_RESTORE option s3:GetObject and "
-        "s3:ListBucket on the staging bucket (the stack's RdsRestoreRoleArn has them).",
-    ),
-    CatalogueEntry(
-        "RESTORE_KMS_KEY",
-        "RDS could not use the KMS key of the backup (missing, disabled or not allowed).",
-        "Check BackupKmsKeyArn and that the option's IAM role may use kms:Decrypt on it.",
-    ),
-    CatalogueEntry(
-        "RESTORE_BUCKET_REGION",
-        "The staging bucket is in another region than the RDS instance.",
-        "Use a staging bucket in the instance's region.",
-    ),
-    CatalogueEntry(
-        "RESTORE_TOO_MANY_FILES",
-        "The backup is split into more than 10 files, the most RDS restores.",
-        "Take the backup again into at most 10 files.",
-    ),
-    CatalogueEntry(
-        "RESTORE_NO_SPACE",
-        "The RDS instance does not have enough free storage for the database.",
-        "Increase the instance's allocated storage, then upload the backup again.",
-    ),
-    CatalogueEntry(
-        "RESTORE_BACKUP_TOO_NEW",
-        "The backup was taken by a newer SQL Server version than the RDS engine.",
-        "Upgrade the RDS engine version or take the backup from a matching version.",
-    ),
-    CatalogueEntry(
-        "RESTORE_BACKUP_UNREADABLE",
-        "SQL Server could not read the file as a valid backup set.",
-        "Check the file is a complete native full backup (not compressed by a third-party "
-        "tool, not truncated) and upload it again.",
-    ),
-    CatalogueEntry(
-        "RESTORE_FAILED",
-        "The RDS restore task ended in ERROR.",
-        "Read task_info in the message; fix the cause and upload the backup again.",
-    ),
-    CatalogueEntry(
-        "RESTORE_CANCELLED",
-        "The RDS restore task was cancelled.",
-        "If that was not intended, upload the backup again.",
-    ),
-    CatalogueEntry(
-        "RESTORE_HISTORY_MISSING",
-        "msdb has no restore history for the database just restored, so the CDC start "
-        "LSN cannot be derived.",
-        "Check msdb.dbo.restorehistory on the instance; open an issue with the task id.",
-    ),
-    # CDC with DMS
-    CatalogueEntry(
-        "DMS_ENDPOINT_MISMATCH",
-        "The DMS target endpoint points at another database than the one restored.",
-        "Set the target endpoint's database name to the restored database.",
-    ),
-    CatalogueEntry(
-        "DMS_REQUEST_REJECTED",
-        "DMS rejected the request to create or start the CDC task.",
-        "Read the DMS message; check the replication instance and endpoints are available "
-        "and their connections test successfully.",
-    ),
-    CatalogueEntry(
-        "DMS_TASK_FAILED",
-        "The DMS CDC task failed.",
-        "Read the stop reason and the task's CloudWatch log; check the source prerequisites "
-        "(FULL recovery, publication or MS-CDC, log backups kept) in the README.",
-    ),
-    CatalogueEntry(
-        "DMS_TASK_STOPPED",
-        "The DMS CDC task stopped before it caught up.",
-        "If someone stopped it on purpose, resume it in the DMS console; bak2rds does not "
-        "restart a task it did not stop.",
-    ),
-    # Cutover approval and the cutover itself
-    CatalogueEntry(
-        "APPROVAL_EXPIRED",
-        "Nobody approved or rejected the cutover before the approval links expired "
-        "(ApprovalTimeoutSeconds); the DMS task is left running and keeps the RDS copy "
-        "caught up.",
-        "Cut over by hand (stop writes to the source, wait until CDCLatencySource and "
-        "CDCLatencyTarget are near 0, stop the DMS task bak2rds-<execution>), or stop the DMS "
-        "task to give up; nothing was dropped.",
-    ),
-    CatalogueEntry(
-        "APPROVAL_KEY_UNREADABLE",
-        "The approval-link signing key could not be read from Secrets Manager, or is too short.",
-        "Check the stack's ApprovalSigningKey secret holds its generated value and redeploy "
-        "the stack unchanged. The DMS task keeps running: cut over by hand, or stop it.",
-    ),
-    CatalogueEntry(
-        "CUTOVER_NOT_DRAINED",
-        "After the cutover was approved, CDC latency did not fall to the cutover threshold "
-        "(CutoverMaxLatencySeconds) within CutoverDrainTimeoutMinutes: changes are still "
-        "arriving at the source. The DMS task is still running.",
-        "Stop every write to the source database, wait until CDCLatencySource and "
-        "CDCLatencyTarget are near 0, then stop the DMS task bak2rds-<execution> yourself.",
-    ),
-    CatalogueEntry(
-        "DMS_STOP_FAILED",
-        "DMS did not stop the CDC task at the end of the migration.",
-        "Stop the task bak2rds-<execution> in the DMS console; the RDS database is kept.",
-    ),
-    # Anything
-    CatalogueEntry(
-        "AWS_ACCESS_DENIED",
-        "A bak2rds function was denied an AWS API call.",
-        "Redeploy the stack unchanged; if the error remains, open an issue with the message.",
-    ),
-    CatalogueEntry(
-        "CONFIGURATION_INVALID",
-        "A stack parameter is missing or invalid.",
-        "Fix the parameter named in the message and redeploy.",
-    ),
-    CatalogueEntry(
-        "DEPENDENCY_UNAVAILABLE",
-        "A dependency (SQL Server, S3, RDS, DMS, CloudWatch, SNS) stayed unavailable "
-        "through every retry.",
-        "Check the service and the network path, then upload the backup again.",
-    ),
-    CatalogueEntry(
-        "STEP_TIMED_OUT",
-        "A step of the state machine timed out.",
-        "Check the function's logs for the execution; upload the backup again.",
-    ),
-    CatalogueEntry(
-        "INTERNAL_ERROR",
-        "bak2rds met an error it does not know.",
-        "Open an issue with the execution's error and cause.",
-    ),
-)
-
-CATALOGUE: dict[str, CatalogueEntry] = {entry.code: entry for entry in _ENTRIES}
 _CODED_MESSAGE = re.compile(r"^(?P<code>[A-Z][A-Z0-9_]+): (?P<detail>.*)$", re.DOTALL)
 
 
 class Bak2RdsError(Exception):
-    """A failure with a catalogue code. Raise a leaf class, never this one."""
+    """A failure with a catalogue code. Raise a leaf class, never this one.
 
-    default_code: ClassVar[str] = "INTERNAL_ERROR"
+    Each code belongs to one class (``codes``, the first is the default): the error name the
+    console shows is the same wherever a code is raised, and ``for_code`` finds the class of
+    a code known only at run time (a restore's task_info).
+    """
+
+    codes: ClassVar[tuple[str, ...]] = ("INTERNAL_ERROR",)
 
     def __init__(self, detail: str, *, code: str | None = None) -> None:
-        self.code = code or self.default_code
+        self.code = code or self.codes[0]
         if self.code not in CATALOGUE:
             raise KeyError(f"{self.code} is not in the error catalogue")
+        if self.code not in self.codes:
+            raise KeyError(f"{self.code} belongs to {owner_of(self.code).__name__}, not here")
         self.detail = detail
         super().__init__(f"{self.code}: {detail}")
 
@@ -305,85 +40,136 @@ class Bak2RdsError(Exception):
 class TransientDependencyError(Bak2RdsError):
     """A dependency failed in a way worth retrying (throttle, timeout, connection reset)."""
 
-    default_code = "DEPENDENCY_UNAVAILABLE"
+    codes = ("DEPENDENCY_UNAVAILABLE",)
 
 
 class InvalidBackupObject(Bak2RdsError):
-    default_code = "NOT_A_BAK_FILE"
+    codes = (
+        "NOT_A_BAK_FILE",
+        "INVALID_EVENT",
+        "EMPTY_BACKUP_OBJECT",
+        "BACKUP_OBJECT_MISSING",
+        "BACKUP_OBJECT_SUPERSEDED",
+        "BACKUP_TOO_LARGE",
+    )
 
 
 class UnusableBackup(Bak2RdsError):
     """The backup's header says RDS cannot or must not restore it."""
 
-    default_code = "NOT_A_SQL_SERVER_BACKUP"
+    codes = (
+        "NOT_A_SQL_SERVER_BACKUP",
+        "UNSUPPORTED_BACKUP_TYPE",
+        "PASSWORD_PROTECTED_BACKUP",
+        "STRIPED_BACKUP",
+    )
 
 
 class InvalidDatabaseName(Bak2RdsError):
-    default_code = "INVALID_DATABASE_NAME"
+    codes = ("INVALID_DATABASE_NAME",)
 
 
 class TargetNotReady(Bak2RdsError):
-    default_code = "TARGET_NOT_AVAILABLE"
+    """The RDS instance cannot take this backup, whether found before the restore or by RDS."""
+
+    codes = (
+        "TARGET_NOT_AVAILABLE",
+        "TARGET_NOT_FOUND",
+        "TARGET_NOT_SQLSERVER",
+        "RESTORE_OPTION_MISSING",
+        "RESTORE_NO_SPACE",
+        "RESTORE_BACKUP_TOO_NEW",
+        "BACKUP_TOO_OLD",
+    )
 
 
 class DatabaseAlreadyExists(Bak2RdsError):
-    default_code = "DATABASE_EXISTS"
+    codes = ("DATABASE_EXISTS",)
 
 
 class RestoreAlreadyRunning(Bak2RdsError):
-    default_code = "RESTORE_ALREADY_RUNNING"
+    codes = ("RESTORE_ALREADY_RUNNING",)
 
 
 class SqlAccessDenied(Bak2RdsError):
-    default_code = "SQL_LOGIN_FAILED"
+    codes = ("SQL_LOGIN_FAILED", "SQL_PERMISSION_DENIED")
 
 
 class SecretUnreadable(Bak2RdsError):
-    default_code = "SECRET_UNREADABLE"
+    codes = ("SECRET_UNREADABLE",)
 
 
 class RestoreTaskFailed(Bak2RdsError):
-    default_code = "RESTORE_FAILED"
+    codes = (
+        "RESTORE_FAILED",
+        "RESTORE_ACCESS_DENIED",
+        "RESTORE_KMS_KEY",
+        "RESTORE_BUCKET_REGION",
+        "RESTORE_TOO_MANY_FILES",
+        "RESTORE_BACKUP_UNREADABLE",
+    )
 
 
 class RestoreTaskCancelled(Bak2RdsError):
-    default_code = "RESTORE_CANCELLED"
+    codes = ("RESTORE_CANCELLED",)
 
 
 class RestoreHistoryMissing(Bak2RdsError):
-    default_code = "RESTORE_HISTORY_MISSING"
+    codes = ("RESTORE_HISTORY_MISSING",)
 
 
 class RestoredBackupMismatch(Bak2RdsError):
-    default_code = "BACKUP_LSN_MISMATCH"
+    codes = ("BACKUP_LSN_MISMATCH",)
 
 
 class DmsRequestRejected(Bak2RdsError):
-    default_code = "DMS_REQUEST_REJECTED"
+    codes = ("DMS_REQUEST_REJECTED", "DMS_ENDPOINT_MISMATCH")
 
 
 class CdcTaskFailed(Bak2RdsError):
-    default_code = "DMS_TASK_FAILED"
+    codes = ("DMS_TASK_FAILED", "DMS_TASK_STOPPED")
 
 
 class SigningKeyUnreadable(Bak2RdsError):
-    default_code = "APPROVAL_KEY_UNREADABLE"
+    codes = ("APPROVAL_KEY_UNREADABLE",)
 
 
 class CutoverNotDrained(Bak2RdsError):
-    default_code = "CUTOVER_NOT_DRAINED"
+    codes = ("CUTOVER_NOT_DRAINED",)
 
 
 class CdcTaskNotStopped(Bak2RdsError):
-    default_code = "DMS_STOP_FAILED"
+    codes = ("DMS_STOP_FAILED",)
 
 
 class AwsAccessDenied(Bak2RdsError):
-    default_code = "AWS_ACCESS_DENIED"
+    codes = ("AWS_ACCESS_DENIED",)
 
 
 class ConfigurationError(Bak2RdsError):
-    default_code = "CONFIGURATION_INVALID"
+    codes = ("CONFIGURATION_INVALID",)
+
+
+# Codes no bak2rds class raises: Step Functions' own errors, an expired approval (a Fail
+# state's error), and what an unknown exception is reported as.
+UNRAISED_CODES = frozenset({"STEP_TIMED_OUT", "APPROVAL_EXPIRED", "INTERNAL_ERROR"})
+
+
+def leaf_classes() -> list[type[Bak2RdsError]]:
+    return Bak2RdsError.__subclasses__()
+
+
+def owner_of(code: str) -> type[Bak2RdsError]:
+    """The one class that carries ``code``."""
+    for cls in leaf_classes():
+        if code in cls.codes:
+            return cls
+    return Bak2RdsError
+
+
+def for_code(code: str, detail: str) -> Bak2RdsError:
+    """The error for a code known only at run time (a classified restore message)."""
+    return owner_of(code)(detail, code=code)
 
 
 # Errors Step Functions itself raises, mapped to the catalogue for the failure message.

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bak2rds.errors import CatalogueEntry
+from bak2rds.catalogue import CatalogueEntry
 from bak2rds.models import ApprovalSummary, BackupFacts, MigrationState
 
 SUBJECT_LIMIT = 99

@@ -22,7 +22,9 @@ from bak2rds.errors import (
     RestoreAlreadyRunning,
     RestoreTaskFailed,
     SqlAccessDenied,
+    TargetNotReady,
     TransientDependencyError,
+    for_code,
 )
 
 START_RESTORE = (
@@ -269,13 +271,13 @@ def translate_sql_error(error: BaseException) -> Bak2RdsError:
     if number in _PERMISSION_DENIED:
         return SqlAccessDenied(message, code="SQL_PERMISSION_DENIED")
     if number == _UNKNOWN_PROCEDURE and "rds_" in message:
-        return RestoreTaskFailed(message, code="RESTORE_OPTION_MISSING")
+        return TargetNotReady(message, code="RESTORE_OPTION_MISSING")
     code = classify_restore_message(message)
     if code == "DATABASE_EXISTS":
         return DatabaseAlreadyExists(message)
     if code == "RESTORE_ALREADY_RUNNING":
         return RestoreAlreadyRunning(message)
-    return RestoreTaskFailed(f"SQL Server error {number}: {message}", code=code)
+    return for_code(code, f"SQL Server error {number}: {message}")
 
 
 # Texts RDS and SQL Server use for restore failures, in task_info or raised by the procedure.

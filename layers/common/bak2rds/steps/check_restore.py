@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bak2rds.adapters.sqlserver import SqlServer, classify_restore_message
 from bak2rds.clock import parse_timestamp
-from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed
+from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed, for_code
 from bak2rds.models import Restore
 from bak2rds.polling import next_restore_wait
 
@@ -17,9 +17,9 @@ def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
     if task is None:
         raise RestoreTaskFailed(f"restore task {task_id} is no longer listed by rds_task_status")
     if task.lifecycle == "ERROR":
-        raise RestoreTaskFailed(
+        raise for_code(
+            classify_restore_message(task.task_info),
             f"restore task {task_id} ended in ERROR: {task.task_info or '(no task_info)'}",
-            code=classify_restore_message(task.task_info),
         )
     if task.lifecycle == "CANCELLED":
         raise RestoreTaskCancelled(f"restore task {task_id} was cancelled: {task.task_info}")

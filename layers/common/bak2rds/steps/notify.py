@@ -8,7 +8,8 @@ from typing import Any
 
 from bak2rds import messages
 from bak2rds.adapters.sns import Topic
-from bak2rds.errors import CATALOGUE, describe_failure
+from bak2rds.catalogue import CATALOGUE
+from bak2rds.errors import describe_failure
 from bak2rds.models import CaughtError, MigrationState, Milestone, Notice
 
 

@@ -257,7 +257,7 @@ def measure() -> Bench:
     began = time.monotonic()
     # The handlers' Powertools logs and metrics go nowhere. Powertools' logger keeps the
     # stream it was created with, so the sink is one that is never closed.
-    with contextlib.redirect_stdout(_Discard()), warnings.catch_warnings():
+    with contextlib.redirect_stdout(Discard()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         adaptive = [run_migration(restore, CATCH_UP) for restore in RESTORES]
         adaptive_done = time.monotonic()
@@ -275,7 +275,7 @@ def measure() -> Bench:
     )
 
 
-class _Discard(io.TextIOBase):
+class Discard(io.TextIOBase):
     def write(self, text: str) -> int:
         return len(text)
 
@@ -421,37 +421,53 @@ def notes(bench: Bench) -> list[str]:
     ]
 
 
-def targets(bench: Bench) -> list[tuple[bool, str]]:
-    """(met, what with the numbers) for each of the issue's targets, adaptive polling."""
-    run = next(run for run in bench.adaptive if run.restore == TARGET_RESTORE)
-    f, fixed = run.figures, bench.fixed(TARGET_RESTORE)
-    scenario = f"{span(run.restore)} + {span(run.catch_up)}"
-    results = [
-        (
-            f.history_events <= MAX_HISTORY_EVENTS,
-            f"{scenario}: history events ≤ {MAX_HISTORY_EVENTS:,}",
-            f"{f.history_events:,}; fixed 30 s: {fixed.history_events:,}",
-        ),
-        (
-            f.transitions <= MAX_TRANSITIONS,
-            f"{scenario}: state transitions ≤ {MAX_TRANSITIONS}",
-            f"{f.transitions:,}; fixed 30 s: {fixed.transitions:,}",
-        ),
-    ]
-    for run in bench.adaptive:
-        limit, f = latency_limit(run.restore), run.figures
-        results.append(
+def run_targets(run: Run) -> list[tuple[bool, str]]:
+    """(met, what with the numbers) for the issue's targets that apply to one adaptive run:
+    the history and transition budgets for the 24 h restore, detection latency for any."""
+    f = run.figures
+    results: list[tuple[bool, str, str]] = []
+    if run.restore == TARGET_RESTORE:
+        scenario = f"{span(run.restore)} + {span(run.catch_up)}"
+        results += [
             (
-                f.wait_in_force <= limit,
-                f"{span(run.restore)} restore: detection latency ≤ max(60 s, 5 % of "
-                f"{span(run.restore)}) = {span(limit)}",
-                f"worst case {span(f.wait_in_force)}, this run {span(f.detection_latency)}",
-            )
+                f.history_events <= MAX_HISTORY_EVENTS,
+                f"{scenario}: history events ≤ {MAX_HISTORY_EVENTS:,}",
+                f"{f.history_events:,}",
+            ),
+            (
+                f.transitions <= MAX_TRANSITIONS,
+                f"{scenario}: state transitions ≤ {MAX_TRANSITIONS}",
+                f"{f.transitions:,}",
+            ),
+        ]
+    limit = latency_limit(run.restore)
+    results.append(
+        (
+            f.wait_in_force <= limit,
+            f"{span(run.restore)} restore: detection latency ≤ max(60 s, 5 % of "
+            f"{span(run.restore)}) = {span(limit)}",
+            f"worst case {span(f.wait_in_force)}, this run {span(f.detection_latency)}",
         )
+    )
     return [
         (met, f"{what}: {'met' if met else 'NOT MET'} ({numbers})")
         for met, what, numbers in results
     ]
+
+
+def targets(bench: Bench) -> list[tuple[bool, str]]:
+    """Every target, adaptive polling, with the fixed-30 s figure next to the budgets."""
+    fixed = bench.fixed(TARGET_RESTORE)
+    results = []
+    for run in bench.adaptive:
+        for met, line in run_targets(run):
+            budget = run.restore == TARGET_RESTORE and ("history" in line or "transitions" in line)
+            if budget:
+                figure = fixed.history_events if "history" in line else fixed.transitions
+                results.append((met, line.removesuffix(")") + f"; fixed 30 s: {figure:,})"))
+            else:
+                results.append((met, line))
+    return results
 
 
 def main() -> int:

@@ -1,0 +1,32 @@
+"""`make bench`'s polling targets, kept by CI on the real state machine in simulated time.
+
+A 24-hour restore and 3 days of CDC catch-up must stay within 2,500 history events and 400
+state transitions (a Standard execution dies at 25,000 events), and a finished restore must be
+seen within max(60 s, 5 % of its duration). `make bench` prints the same figures next to
+fixed 30-second polling.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import timedelta
+
+import pytest
+
+from localrun import bench
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.mark.parametrize(
+    "restore", [timedelta(minutes=10), timedelta(hours=24)], ids=["10 min", "24 h"]
+)
+def test_adaptive_polling_meets_the_targets_for_a_restore_and_3_days_of_catch_up(
+    restore: timedelta,
+) -> None:
+    with contextlib.redirect_stdout(bench.Discard()):
+        run = bench.run_migration(restore, bench.CATCH_UP)
+
+    results = bench.run_targets(run)
+    assert len(results) == (3 if restore == bench.TARGET_RESTORE else 1)
+    assert [line for met, line in results if not met] == []

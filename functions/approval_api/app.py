@@ -1,6 +1,6 @@
 """HTTP API "approvals": GET shows the pending cutover, POST takes the decision.
 
-The routes are in ``bak2rds.approval_api``; the rules in ``bak2rds.steps.decide_cutover``.
+The routes are in ``bak2rds.approval.api``; the rules in ``bak2rds.approval.rules``.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds.approval_api import app
+from bak2rds.approval.api import app
 from bak2rds.observability import step_handler
 
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bak2rds.approval_links import LinkRejected, new_approval_id, sign, verify
+from bak2rds.approval.links import LinkRejected, new_approval_id, sign, verify
 
 KEY = b"k" * 64
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bak2rds.approval_page import HEADERS, DecisionForm, Page, render
+from bak2rds.approval.pages import HEADERS, DecisionForm, Page, render
 
 HOSTILE = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
 

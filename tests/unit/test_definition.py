@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bak2rds import approval
 from localrun.template import load_yaml
 
 ROOT = Path(__file__).parents[2]
@@ -178,3 +179,17 @@ def test_the_signing_key_is_generated_by_the_stack() -> None:
     assert "SecretString" not in key["Properties"]
     table = RESOURCES["ApprovalsTable"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+
+
+def test_the_asl_reads_the_approval_by_the_names_bak2rds_approval_gives() -> None:
+    states = ASL["States"]
+    request = states["Request Cutover Approval"]
+    (rejected,) = [c for c in request["Catch"] if c["Next"] == "Record Rejection"]
+    assert rejected["ErrorEquals"] == [approval.REJECTED_ERROR]
+    assert rejected["ResultPath"] == request["ResultPath"] == "$.approval"
+    assert states["Record Rejection"]["Parameters"]["decision"] == approval.REJECTED
+    (approved,) = states["Cutover Approved?"]["Choices"]
+    assert (approved["Variable"], approved["StringEquals"]) == (
+        "$.approval.decision",
+        approval.APPROVED,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from bak2rds import config
+from bak2rds import clock, config
 from bak2rds.adapters import aws, secrets
 from bak2rds.adapters.approvals import ApprovalsTable
 from bak2rds.adapters.cloudwatch import DmsMetrics
@@ -14,7 +14,9 @@ from bak2rds.adapters.s3 import StagingBucket
 from bak2rds.adapters.sns import Topic
 from bak2rds.adapters.sqlserver import Connect, Credentials, Endpoint, SqlServer
 from bak2rds.adapters.stepfunctions import StateMachine, TaskCallbacks
-from bak2rds.models import Target
+from bak2rds.approval import rules
+from bak2rds.cdc_latency import measure as cdc_latency_of
+from bak2rds.models import ApprovalSummary, Target
 
 
 def sql_server(target: Target) -> SqlServer:
@@ -71,6 +73,27 @@ def task_callbacks() -> TaskCallbacks:
 
 def signing_key(secret_arn: str) -> bytes:
     return secrets.signing_key(secret_arn)
+
+
+def approval_collaborators() -> rules.Collaborators:
+    """What the approval API's rules need, for this request."""
+    settings = config.load(config.ApprovalSettings)
+    threshold = config.load(config.CdcSettings).latency_threshold_seconds
+    dms_api, metrics = dms(), dms_metrics()
+
+    def cdc_latency(summary: ApprovalSummary) -> rules.Latency:
+        task_arn, instance = summary["cdc_task_arn"], summary["replication_instance_id"]
+        measured = cdc_latency_of(task_arn, instance, dms_api, metrics, clock.utcnow())
+        return rules.Latency(measured.worst_seconds, measured.status)
+
+    return rules.Collaborators(
+        table=approvals_table(),
+        callbacks=task_callbacks(),
+        signing_key=lambda: signing_key(settings.key_secret_arn),
+        cdc_latency=cdc_latency,
+        latency_threshold_seconds=threshold,
+        now=clock.utcnow(),
+    )
 
 
 def partition_of(arn: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bak2rds.adapters.aws import aws_call, error_code
+from bak2rds.models import Approval
 
 
 class StateMachine:
@@ -67,7 +68,7 @@ class TaskCallbacks:
             raise
         return str(response["status"])
 
-    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+    def succeed(self, task_token: str, output: Approval) -> bool:
         """False if the task was no longer waiting for its token."""
         return self._send(
             lambda: self._sfn.send_task_success(taskToken=task_token, output=json.dumps(output))

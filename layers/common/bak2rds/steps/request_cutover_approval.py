@@ -3,16 +3,17 @@
 Runs inside the ``.waitForTaskToken`` task: the state machine waits until the approval API
 calls SendTaskSuccess or SendTaskFailure with the token stored here, or until the task's
 timeout (``ApprovalTimeoutSeconds``), which is also when the links expire. See
-``bak2rds.approval_links`` for why the token stays in DynamoDB and out of every URL.
+``bak2rds.approval.links`` for why the token stays in DynamoDB and out of every URL.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bak2rds import approval_links, messages
+from bak2rds import messages
 from bak2rds.adapters.approvals import ApprovalRecord, ApprovalsTable
 from bak2rds.adapters.sns import Topic
+from bak2rds.approval import links
 from bak2rds.models import (
     APPROVAL_SUMMARY_SCHEMA,
     ApprovalRequested,
@@ -56,7 +57,7 @@ def run(
     expires = (entered_at + timedelta(seconds=timeout_seconds)).astimezone(UTC)
     expires_at = int(expires.timestamp())
     details = summary(state)
-    approval_id = approval_links.new_approval_id()
+    approval_id = links.new_approval_id()
     table.put(
         ApprovalRecord(
             approval_id=approval_id,
@@ -67,7 +68,7 @@ def run(
             summary=details,
         )
     )
-    link = approval_links.sign(key, approval_id, expires_at)
+    link = links.sign(key, approval_id, expires_at)
     subject, body = messages.approval_request(
         details,
         execution_arn,

@@ -1,4 +1,5 @@
-"""The approval API's rules, with an in-memory table and Step Functions."""
+"""The approval API's rules and the page each outcome gets, with an in-memory table and Step
+Functions."""
 
 from __future__ import annotations
 
@@ -10,23 +11,31 @@ from typing import Any
 import pytest
 
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, Decider
-from bak2rds.approval_links import new_approval_id, sign
+from bak2rds.approval import REJECTED_ERROR, pages, rules
+from bak2rds.approval.links import new_approval_id, sign
+from bak2rds.approval.pages import Page
+from bak2rds.approval.rules import Collaborators, Latency, Request
 from bak2rds.errors import CdcTaskFailed, TransientDependencyError
-from bak2rds.models import ApprovalSummary
-from bak2rds.steps.decide_cutover import (
-    REJECTED_ERROR,
-    Collaborators,
-    Latency,
-    Request,
-    decide,
-    view,
-)
+from bak2rds.models import Approval, ApprovalSummary
 from bak2rds.steps.request_cutover_approval import summary
 from tests import states
 
 KEY = b"s" * 64
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:bak2rds-migration:Northwind-1"
+
+
+def _page(outcome: rules.Outcome, request: Request) -> Page:
+    form = pages.DecisionForm(request.expires or "", request.signature or "", outcome.primary)
+    return pages.page(outcome, 60, form)
+
+
+def view(request: Request, deps: Collaborators) -> Page:
+    return _page(rules.view(request, deps), request)
+
+
+def decide(request: Request, deps: Collaborators) -> Page:
+    return _page(rules.decide(request, deps), request)
 
 
 @dataclass
@@ -61,7 +70,7 @@ class FakeStepFunctions:
     def execution_status(self, execution_arn: str) -> str:
         return self.status
 
-    def succeed(self, task_token: str, output: dict[str, Any]) -> bool:
+    def succeed(self, task_token: str, output: Approval) -> bool:
         return self._send(("success", task_token, output))
 
     def fail(self, task_token: str, error: str, cause: str) -> bool:
@@ -93,8 +102,8 @@ class World:
             return self.latency
 
         return Collaborators(
-            table=self.table,  # type: ignore[arg-type]
-            callbacks=self.sfn,  # type: ignore[arg-type]
+            table=self.table,
+            callbacks=self.sfn,
             signing_key=lambda: KEY,
             cdc_latency=measure,
             latency_threshold_seconds=60,

@@ -1,9 +1,9 @@
 """Routes of the approval HTTP API (API Gateway HTTP API, payload format 2.0).
 
 ``GET /approvals/{approval_id}`` shows the page, ``POST /approvals/{approval_id}`` takes the
-decision (a form post); both hand over to ``steps.decide_cutover``. Each visit is logged with
-the approval id, the outcome and who (source IP, user agent) - never the signature, the task
-token or the key.
+decision (a form post); ``rules`` decides what each may do, ``pages`` what it shows. Each visit
+is logged with the approval id, the outcome and who (source IP, user agent) - never the
+signature, the task token or the key.
 """
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from bak2rds import approval_page, clock, config, wiring
-from bak2rds.cdc_latency import measure as cdc_latency_of
-from bak2rds.models import ApprovalSummary
+from bak2rds import wiring
+from bak2rds.approval import pages, rules
 from bak2rds.observability import logger
-from bak2rds.steps import decide_cutover
 
 app = APIGatewayHttpResolver()
 _HTML = "text/html; charset=utf-8"
@@ -32,7 +30,8 @@ def show(approval_id: str) -> Response[str]:
         event.get_query_string_value("signature"),
         event.get_query_string_value("action"),
     )
-    return _respond("Approval page viewed", request, decide_cutover.view(request, _deps()))
+    deps = wiring.approval_collaborators()
+    return _respond("Approval page viewed", request, rules.view(request, deps), deps)
 
 
 @app.post("/approvals/<approval_id>")
@@ -45,20 +44,20 @@ def decide(approval_id: str) -> Response[str]:
         return values[0] if values else None
 
     request = _request(approval_id, field("expires"), field("signature"), field("decision"))
-    return _respond("Cutover decision", request, decide_cutover.decide(request, _deps()))
+    deps = wiring.approval_collaborators()
+    return _respond("Cutover decision", request, rules.decide(request, deps), deps)
 
 
 @app.not_found
 def not_found(_error: Exception) -> Response[str]:
-    page = approval_page.Page(404, "Not found", "error", ("There is nothing here.",))
-    return Response(404, _HTML, approval_page.render(page), dict(approval_page.HEADERS))
+    return Response(404, _HTML, pages.render(pages.NOT_FOUND), dict(pages.HEADERS))
 
 
 def _request(
     approval_id: str, expires: str | None, signature: str | None, action: str | None
-) -> decide_cutover.Request:
+) -> rules.Request:
     http = app.current_event.request_context.http
-    return decide_cutover.Request(
+    return rules.Request(
         approval_id=approval_id,
         expires=expires,
         signature=signature,
@@ -69,8 +68,10 @@ def _request(
 
 
 def _respond(
-    message: str, request: decide_cutover.Request, page: approval_page.Page
+    message: str, request: rules.Request, outcome: rules.Outcome, deps: rules.Collaborators
 ) -> Response[str]:
+    form = pages.DecisionForm(request.expires or "", request.signature or "", outcome.primary)
+    page = pages.page(outcome, deps.latency_threshold_seconds, form)
     logger.info(
         message,
         extra={
@@ -82,31 +83,4 @@ def _respond(
             **page.log,
         },
     )
-    return Response(
-        page.status_code, _HTML, approval_page.render(page), dict(approval_page.HEADERS)
-    )
-
-
-def _deps() -> decide_cutover.Collaborators:
-    settings = config.load(config.ApprovalSettings)
-    cdc_settings = config.load(config.CdcSettings)
-    dms, metrics = wiring.dms(), wiring.dms_metrics()
-
-    def cdc_latency(summary: ApprovalSummary) -> decide_cutover.Latency:
-        measured = cdc_latency_of(
-            summary["cdc_task_arn"],
-            summary["replication_instance_id"],
-            dms,
-            metrics,
-            clock.utcnow(),
-        )
-        return decide_cutover.Latency(measured.worst_seconds, measured.status)
-
-    return decide_cutover.Collaborators(
-        table=wiring.approvals_table(),
-        callbacks=wiring.task_callbacks(),
-        signing_key=lambda: wiring.signing_key(settings.key_secret_arn),
-        cdc_latency=cdc_latency,
-        latency_threshold_seconds=cdc_settings.latency_threshold_seconds,
-        now=clock.utcnow(),
-    )
+    return Response(page.status_code, _HTML, pages.render(page), dict(pages.HEADERS))

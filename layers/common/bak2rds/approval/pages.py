@@ -1,0 +1,276 @@
+"""What the approval API shows: the page each outcome gets, as one small HTML page.
+
+Every value is escaped, no script.
+
+Everything that reaches the page (database name, S3 key, user agent, error text) can be
+chosen by someone else, so each value goes through ``html.escape`` (quotes included) and the
+page carries a Content-Security-Policy without scripts. ``frame-ancestors 'none'`` stops
+another site from framing the buttons (clickjacking); ``Referrer-Policy: no-referrer`` keeps
+the signed link out of the Referer header of anything the page loads or links to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html import escape
+
+from bak2rds import messages
+from bak2rds.approval.rules import Outcome
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+TONES = ("info", "ok", "warning", "error")
+
+
+@dataclass(frozen=True)
+class DecisionForm:
+    expires: str
+    signature: str
+    primary: str  # "approve" or "reject": the button the link was for
+
+
+@dataclass(frozen=True)
+class Page:
+    status_code: int
+    title: str
+    tone: str
+    paragraphs: tuple[str, ...] = ()
+    facts: tuple[tuple[str, str], ...] = ()
+    form: DecisionForm | None = None
+    log: dict[str, str] = field(default_factory=dict)  # what the API logs about this outcome
+
+    def __post_init__(self) -> None:
+        if self.tone not in TONES:
+            raise ValueError(f"unknown tone {self.tone!r}")
+
+
+# Outcomes whose page says the same every time: status, title, tone, text.
+_FIXED: dict[str, tuple[int, str, str, str]] = {
+    "bad_request": (
+        400,
+        "Choose Approve or Reject",
+        "error",
+        "The form did not say which button was pressed. Nothing was changed.",
+    ),
+    "expired": (
+        410,
+        "This approval link has expired",
+        "warning",
+        "Nothing was changed. If the migration still waits, CDC keeps running; see the e-mail "
+        "about the expired approval.",
+    ),
+    "invalid": (
+        403,
+        "This link is not valid",
+        "error",
+        "It may have been cut short or changed. Open the link from the e-mail exactly as it "
+        "was sent. Nothing was changed.",
+    ),
+    "unknown": (404, "This approval no longer exists", "warning", "Nothing was changed."),
+    "void": (409, "This migration is no longer waiting", "warning", "Nothing was changed."),
+    "not_waiting": (
+        409,
+        "This migration is no longer waiting",
+        "warning",
+        "Its approval request timed out or the execution was stopped. Nothing was changed.",
+    ),
+    "unreachable": (
+        503,
+        "Step Functions could not be reached",
+        "error",
+        "Nothing was decided. Try the button again in a minute.",
+    ),
+}
+
+
+def page(outcome: Outcome, threshold_seconds: int, form: DecisionForm | None = None) -> Page:
+    """The page of an outcome (``form``: the signed link's parts, for the buttons)."""
+    log: dict[str, str] = {"outcome": "not_waiting" if outcome.kind == "void" else outcome.kind}
+    if outcome.kind in _FIXED:
+        status, title, tone, text = _FIXED[outcome.kind]
+        return Page(status, title, tone, paragraphs=(text,), log=log)
+    if outcome.kind == "shown":
+        if form is None:
+            raise ValueError("a shown approval needs the link's parts for its buttons")
+        return _shown(outcome, threshold_seconds, form, log)
+    status, title, tone, text = _told(outcome, threshold_seconds)
+    return Page(status, title, tone, paragraphs=(text,), log=log)
+
+
+def _shown(
+    outcome: Outcome, threshold_seconds: int, form: DecisionForm, log: dict[str, str]
+) -> Page:
+    return Page(
+        200,
+        f"Cut over [{_database(outcome)}] to RDS?",
+        "info",
+        paragraphs=(
+            "The RDS copy has caught up with the source through AWS DMS CDC. Approve to cut "
+            "over: stop every write to the source database; bak2rds then waits until CDC "
+            "latency is near 0, stops the DMS task and tells you the RDS database is ready "
+            "for the application. Reject to stop the DMS task and keep the RDS database as "
+            "it is.",
+            "Approve re-checks CDC latency first; if it is above the threshold nothing happens.",
+        ),
+        facts=_facts(outcome, threshold_seconds),
+        form=DecisionForm(form.expires, form.signature, outcome.primary),
+        log=log,
+    )
+
+
+def _told(outcome: Outcome, threshold_seconds: int) -> tuple[int, str, str, str]:
+    """Status, title, tone and text of the outcomes that name what happened."""
+    record, latency = outcome.record, outcome.latency
+    seconds = latency.seconds if latency else None
+    if outcome.kind == "approved":
+        return (
+            200,
+            f"Cutover of [{_database(outcome)}] approved",
+            "ok",
+            f"Approved at {outcome.decided_at} with CDC latency at {seconds:g} s. Stop every "
+            "write to the source database now: bak2rds waits until CDC latency is near 0, "
+            "stops the DMS task and e-mails you when the RDS database is ready for the "
+            "application.",
+        )
+    if outcome.kind == "rejected":
+        return (
+            200,
+            f"Cutover of [{_database(outcome)}] rejected",
+            "ok",
+            f"Rejected at {outcome.decided_at}. bak2rds stops the DMS task and keeps the RDS "
+            "database; nothing is dropped. You will get an e-mail when the task has stopped.",
+        )
+    if outcome.kind == "already_decided" and record is not None:
+        who = f" from {record.decided_by.source_ip}" if record.decided_by else ""
+        return (
+            409,
+            f"This cutover was already {record.status}",
+            "warning",
+            f"The decision was taken at {record.decided_at}{who}. The link works once; "
+            "nothing was changed now.",
+        )
+    if outcome.kind == "finished":
+        return (
+            409,
+            "This migration is no longer waiting",
+            "warning",
+            f"Its execution is {outcome.detail.lower()}. Nothing was changed.",
+        )
+    if outcome.kind == "cdc_not_running":
+        return (
+            409,
+            "The DMS task is not running",
+            "error",
+            f"{outcome.detail}. Nothing was changed.",
+        )
+    if outcome.kind == "latency_high":
+        now_text = "unknown" if seconds is None else f"{seconds:g} s"
+        return (
+            409,
+            "CDC is not caught up right now",
+            "warning",
+            f"CDC latency is {now_text} (DMS task {latency.status if latency else 'unknown'}); "
+            f"cutover needs at most {threshold_seconds} s. Nothing was changed: open the link "
+            "again when it has caught up.",
+        )
+    raise ValueError(f"no page for outcome {outcome.kind!r}")
+
+
+def _database(outcome: Outcome) -> str:
+    return outcome.record.summary.get("database", "?") if outcome.record else "?"
+
+
+NOT_FOUND = Page(404, "Not found", "error", ("There is nothing here.",))
+
+
+def _facts(outcome: Outcome, threshold_seconds: int) -> tuple[tuple[str, str], ...]:
+    record = outcome.record
+    assert record is not None
+    summary = record.summary
+    latency = summary.get("latency_seconds")
+    expires = datetime.fromtimestamp(record.expires_at, UTC)
+    return (
+        ("Database", str(summary.get("database", "?"))),
+        ("Backup", str(summary.get("source", "?"))),
+        ("Restore took", messages.duration_text(float(summary.get("restore_seconds") or 0))),
+        ("CDC start", f"{summary.get('start_lsn')} ({summary.get('lsn_strategy')})"),
+        (
+            "CDC latency",
+            f"{'unknown' if latency is None else f'{latency:g} s'} when requested "
+            f"(threshold {threshold_seconds} s)",
+        ),
+        ("DMS task", str(summary.get("cdc_task_id", "?"))),
+        ("Requested", record.requested_at),
+        ("Link expires", expires.strftime("%Y-%m-%d %H:%M UTC")),
+    )
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f4f5f7;
+color:#1d2330}
+main{max-width:40rem;margin:3rem auto;background:#fff;border-radius:8px;padding:2rem;
+box-shadow:0 1px 3px rgba(0,0,0,.12)}
+h1{font-size:1.4rem;margin-top:0}
+.tone{border-left:6px solid;padding-left:1rem}
+.info{border-color:#2f6fde}.ok{border-color:#1f8a4c}.warning{border-color:#c77700}
+.error{border-color:#c62828}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem}
+dt{color:#596273}dd{margin:0;overflow-wrap:anywhere}
+form{display:flex;gap:1rem;margin-top:1.5rem}
+button{font-size:1rem;padding:.6rem 1.4rem;border-radius:6px;border:1px solid #8a93a3;
+background:#fff;cursor:pointer}
+button.primary.approve{background:#1f8a4c;border-color:#1f8a4c;color:#fff}
+button.primary.reject{background:#c62828;border-color:#c62828;color:#fff}
+footer{color:#596273;font-size:.85rem;margin-top:2rem}
+"""
+
+
+def render(page: Page) -> str:
+    facts = "".join(f"<dt>{_e(name)}</dt><dd>{_e(value)}</dd>" for name, value in page.facts)
+    paragraphs = "".join(f"<p>{_e(text)}</p>" for text in page.paragraphs)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex, nofollow">'
+        f"<title>{_e(page.title)} - bak2rds</title><style>{_STYLE}</style></head>"
+        f'<body><main><div class="tone {_e(page.tone)}"><h1>{_e(page.title)}</h1>'
+        f"{paragraphs}</div>"
+        + (f"<dl>{facts}</dl>" if facts else "")
+        + (_form(page.form) if page.form else "")
+        + "<footer>bak2rds cutover approval. Opening this page changes nothing; only a "
+        "button does.</footer></main></body></html>\n"
+    )
+
+
+def _form(form: DecisionForm) -> str:
+    def button(decision: str, label: str) -> str:
+        primary = " primary" if decision == form.primary else ""
+        autofocus = " autofocus" if decision == form.primary else ""
+        return (
+            f'<button type="submit" name="decision" value="{decision}" '
+            f'class="{decision}{primary}"{autofocus}>{label}</button>'
+        )
+
+    # No action attribute: the form posts back to the same URL (the same API route).
+    return (
+        '<form method="post">'
+        f'<input type="hidden" name="expires" value="{_e(form.expires)}">'
+        f'<input type="hidden" name="signature" value="{_e(form.signature)}">'
+        + button("approve", "Approve cutover")
+        + button("reject", "Reject cutover")
+        + "</form>"
+    )
+
+
+def _e(value: object) -> str:
+    return escape(str(value), quote=True)

@@ -2,12 +2,11 @@
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 import pytest
 
 from bak2rds.adapters.cloudwatch import CdcLatency
-from bak2rds.adapters.dms import ReplicationTask
+from bak2rds.adapters.dms import CdcTaskSpec, ReplicationTask
 from bak2rds.config import CdcSettings, DmsSettings
 from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
 from bak2rds.models import Cdc
@@ -44,11 +43,11 @@ class FakeDms:
     def describe_task(self, arn: str) -> ReplicationTask:
         return self.tasks[arn]
 
-    def create_cdc_task(self, identifier: str, **_: Any) -> ReplicationTask:
+    def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask:
         self.created += 1
         task = ReplicationTask(
             f"arn:aws:dms:us-east-1:123456789012:task:T{self.created}",
-            identifier,
+            spec.identifier,
             "creating",
             "",
             "",

@@ -2,202 +2,167 @@
 
 Each handler reads only the group it needs (``config.load(CdcSettings)``), on its first use,
 so a missing or bad stack parameter fails that step with CONFIGURATION_INVALID (and a clear
-name) instead of an import error Step Functions cannot classify.
+name) instead of an import error Step Functions cannot classify. A group is a frozen dataclass
+whose fields each name their variable, how it is read and its default (``variable``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol, Self
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Self
 
 from bak2rds.errors import ConfigurationError
 
 START_LSN_STRATEGIES = ("first_lsn", "checkpoint_lsn", "last_lsn")
 
-
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = env.get(name, "").strip()
-    if not value:
-        raise ConfigurationError(f"environment variable {name} is not set")
-    return value
+Reader = Callable[[str, str], Any]  # (variable name, its text) -> the setting
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
+def _text(name: str, raw: str) -> str:
+    return raw
+
+
+def _optional(name: str, raw: str) -> str | None:
+    return raw or None
+
+
+def _positive_int(name: str, raw: str) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigurationError(f"{name} must be a positive whole number, got {raw!r}")
     return int(raw)
 
 
-@dataclass(frozen=True)
-class SqlSettings:
-    secret_arn: str
-    login_timeout_seconds: int
-    query_timeout_seconds: int
+def _minutes_as_seconds(name: str, raw: str) -> int:
+    return 60 * _positive_int(name, raw)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SqlSettings:
-        return cls(
-            secret_arn=_required(env, "DB_SECRET_ARN"),
-            login_timeout_seconds=_positive_int(env, "SQL_LOGIN_TIMEOUT_SECONDS", 15),
-            query_timeout_seconds=_positive_int(env, "SQL_QUERY_TIMEOUT_SECONDS", 60),
+
+def _lsn_strategy(name: str, raw: str) -> str:
+    if raw not in START_LSN_STRATEGIES:
+        raise ConfigurationError(
+            f"{name} must be one of {', '.join(START_LSN_STRATEGIES)}, got {raw!r}"
         )
+    return raw
 
 
-@dataclass(frozen=True)
-class RestoreSettings:
-    kms_key_arn: str | None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RestoreSettings:
-        return cls(kms_key_arn=env.get("BACKUP_KMS_KEY_ARN", "").strip() or None)
+def _https_url(name: str, raw: str) -> str:
+    if not raw.startswith("https://"):  # links carry a signature: never plain http
+        raise ConfigurationError(f"{name} must be an https URL, got {raw!r}")
+    return raw.rstrip("/")
 
 
-@dataclass(frozen=True)
-class TargetSettings:
-    instance_id: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TargetSettings:
-        return cls(instance_id=_required(env, "RDS_INSTANCE_ID"))
-
-
-@dataclass(frozen=True)
-class LsnSettings:
-    strategy: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> LsnSettings:
-        strategy = env.get("START_LSN_STRATEGY", "").strip() or "first_lsn"
-        if strategy not in START_LSN_STRATEGIES:
-            raise ConfigurationError(
-                f"START_LSN_STRATEGY must be one of {', '.join(START_LSN_STRATEGIES)}, "
-                f"got {strategy!r}"
-            )
-        return cls(strategy=strategy)
-
-
-@dataclass(frozen=True)
-class DmsSettings:
-    replication_instance_arn: str
-    source_endpoint_arn: str
-    target_endpoint_arn: str
-    table_mappings: str  # JSON text, validated
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> DmsSettings:
-        return cls(
-            replication_instance_arn=_required(env, "DMS_REPLICATION_INSTANCE_ARN"),
-            source_endpoint_arn=_required(env, "DMS_SOURCE_ENDPOINT_ARN"),
-            target_endpoint_arn=_required(env, "DMS_TARGET_ENDPOINT_ARN"),
-            table_mappings=_table_mappings(_required(env, "DMS_TABLE_MAPPINGS")),
-        )
-
-
-@dataclass(frozen=True)
-class CdcSettings:
-    latency_threshold_seconds: int
-    ready_checks: int
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> CdcSettings:
-        return cls(
-            latency_threshold_seconds=_positive_int(env, "CDC_LATENCY_THRESHOLD_SECONDS", 60),
-            ready_checks=_positive_int(env, "CDC_READY_CHECKS", 3),
-        )
-
-
-@dataclass(frozen=True)
-class NotifySettings:
-    topic_arn: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> NotifySettings:
-        return cls(topic_arn=_required(env, "TOPIC_ARN"))
-
-
-@dataclass(frozen=True)
-class StarterSettings:
-    state_machine_arn: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> StarterSettings:
-        return cls(state_machine_arn=_required(env, "STATE_MACHINE_ARN"))
-
-
-@dataclass(frozen=True)
-class ApprovalSettings:
-    """The approval request (links, e-mail) and the approval API (checks, decisions)."""
-
-    table_name: str
-    key_secret_arn: str
-    timeout_seconds: int
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ApprovalSettings:
-        return cls(
-            table_name=_required(env, "APPROVALS_TABLE"),
-            key_secret_arn=_required(env, "APPROVAL_KEY_SECRET_ARN"),
-            timeout_seconds=_positive_int(env, "APPROVAL_TIMEOUT_SECONDS", 604800),
-        )
-
-
-@dataclass(frozen=True)
-class ApprovalLinkSettings:
-    base_url: str  # the HTTP API's endpoint, https://<id>.execute-api.<region>.amazonaws.com
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> ApprovalLinkSettings:
-        base_url = _required(env, "APPROVAL_BASE_URL")
-        if not base_url.startswith("https://"):  # links carry a signature: never plain http
-            raise ConfigurationError(f"APPROVAL_BASE_URL must be an https URL, got {base_url!r}")
-        return cls(base_url=base_url.rstrip("/"))
-
-
-@dataclass(frozen=True)
-class CutoverSettings:
-    max_latency_seconds: int  # "~0": writes to the source have stopped and DMS has applied all
-    drain_timeout_seconds: int
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> CutoverSettings:
-        return cls(
-            max_latency_seconds=_positive_int(env, "CUTOVER_MAX_LATENCY_SECONDS", 5),
-            drain_timeout_seconds=60 * _positive_int(env, "CUTOVER_DRAIN_TIMEOUT_MINUTES", 60),
-        )
-
-
-def _table_mappings(text: str) -> str:
+def _table_mappings(name: str, raw: str) -> str:
     try:
-        document: Any = json.loads(text)
+        document: Any = json.loads(raw)
     except json.JSONDecodeError as error:
-        raise ConfigurationError(f"DMS_TABLE_MAPPINGS is not valid JSON: {error}") from error
+        raise ConfigurationError(f"{name} is not valid JSON: {error}") from error
     rules = document.get("rules") if isinstance(document, dict) else None
     if not isinstance(rules, list) or not rules:
-        raise ConfigurationError('DMS_TABLE_MAPPINGS must be an object with a "rules" list')
+        raise ConfigurationError(f'{name} must be an object with a "rules" list')
     return json.dumps(document, separators=(",", ":"))
 
 
-class FromEnv(Protocol):
-    """A group of settings that knows how to read and check itself."""
+def variable(name: str, read: Reader = _text, default: str | None = None) -> Any:
+    """A field read from environment variable ``name``; without a default it is required."""
+    return field(metadata={"variable": (name, read, default)})
+
+
+class Settings:
+    """A group of settings: ``from_env`` reads and checks every field's variable."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Self: ...
+    def from_env(cls, env: Mapping[str, str]) -> Self:
+        values = {}
+        for setting in fields(cls):  # type: ignore[arg-type]  # every subclass is a dataclass
+            name, read, default = setting.metadata["variable"]
+            raw = env.get(name, "").strip()
+            if not raw and default is None:
+                raise ConfigurationError(f"environment variable {name} is not set")
+            values[setting.name] = read(name, raw or default)
+        return cls(**values)
 
 
-_loaded: dict[type[Any], Any] = {}
+@dataclass(frozen=True)
+class SqlSettings(Settings):
+    secret_arn: str = variable("DB_SECRET_ARN")
+    login_timeout_seconds: int = variable("SQL_LOGIN_TIMEOUT_SECONDS", _positive_int, "15")
+    query_timeout_seconds: int = variable("SQL_QUERY_TIMEOUT_SECONDS", _positive_int, "60")
 
 
-def load[S: FromEnv](kind: type[S]) -> S:
+@dataclass(frozen=True)
+class RestoreSettings(Settings):
+    kms_key_arn: str | None = variable("BACKUP_KMS_KEY_ARN", _optional, "")
+
+
+@dataclass(frozen=True)
+class TargetSettings(Settings):
+    instance_id: str = variable("RDS_INSTANCE_ID")
+
+
+@dataclass(frozen=True)
+class LsnSettings(Settings):
+    strategy: str = variable("START_LSN_STRATEGY", _lsn_strategy, "first_lsn")
+
+
+@dataclass(frozen=True)
+class DmsSettings(Settings):
+    replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
+    source_endpoint_arn: str = variable("DMS_SOURCE_ENDPOINT_ARN")
+    target_endpoint_arn: str = variable("DMS_TARGET_ENDPOINT_ARN")
+    table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # compact JSON
+
+
+@dataclass(frozen=True)
+class CdcSettings(Settings):
+    latency_threshold_seconds: int = variable("CDC_LATENCY_THRESHOLD_SECONDS", _positive_int, "60")
+    ready_checks: int = variable("CDC_READY_CHECKS", _positive_int, "3")
+
+
+@dataclass(frozen=True)
+class NotifySettings(Settings):
+    topic_arn: str = variable("TOPIC_ARN")
+
+
+@dataclass(frozen=True)
+class StarterSettings(Settings):
+    state_machine_arn: str = variable("STATE_MACHINE_ARN")
+
+
+@dataclass(frozen=True)
+class ApprovalSettings(Settings):
+    """The approval request (links, e-mail) and the approval API (checks, decisions)."""
+
+    table_name: str = variable("APPROVALS_TABLE")
+    key_secret_arn: str = variable("APPROVAL_KEY_SECRET_ARN")
+    timeout_seconds: int = variable("APPROVAL_TIMEOUT_SECONDS", _positive_int, "604800")
+
+
+@dataclass(frozen=True)
+class ApprovalLinkSettings(Settings):
+    # The HTTP API's endpoint, https://<id>.execute-api.<region>.amazonaws.com
+    base_url: str = variable("APPROVAL_BASE_URL", _https_url)
+
+
+@dataclass(frozen=True)
+class CutoverSettings(Settings):
+    # "~0": writes to the source have stopped and DMS has applied all
+    max_latency_seconds: int = variable("CUTOVER_MAX_LATENCY_SECONDS", _positive_int, "5")
+    drain_timeout_seconds: int = variable(
+        "CUTOVER_DRAIN_TIMEOUT_MINUTES", _minutes_as_seconds, "60"
+    )
+
+
+_loaded: dict[type[Settings], Settings] = {}
+
+
+def load[S: Settings](kind: type[S]) -> S:
     """``kind`` read from the environment on first use, then kept for the container's life."""
     if kind not in _loaded:
         _loaded[kind] = kind.from_env(os.environ)
-    loaded: S = _loaded[kind]
+    loaded = _loaded[kind]
+    assert isinstance(loaded, kind)
     return loaded
 
 

@@ -33,6 +33,8 @@ class Decider:
 
 @dataclass(frozen=True)
 class ApprovalRecord:
+    """One approval request as the table holds it, from request to decision."""
+
     approval_id: str
     execution_arn: str
     expires_at: int  # Unix seconds, the same expiry the links carry

@@ -58,6 +58,18 @@ def _rejected(error: ClientError) -> Bak2RdsError | None:
     return None
 
 
+@dataclass(frozen=True)
+class CdcTaskSpec:
+    """A CDC-only task to create: its identifier, where it runs and what it replicates."""
+
+    identifier: str
+    replication_instance_arn: str
+    source_endpoint_arn: str
+    target_endpoint_arn: str
+    table_mappings: str  # JSON
+    tags: dict[str, str]
+
+
 class Dms:
     def __init__(self, dms_client: Any) -> None:
         self._dms = dms_client
@@ -86,25 +98,17 @@ class Dms:
             raise DmsRequestRejected(f"the DMS task {arn} no longer exists")
         return _task(tasks[0])
 
-    def create_cdc_task(
-        self,
-        identifier: str,
-        replication_instance_arn: str,
-        source_endpoint_arn: str,
-        target_endpoint_arn: str,
-        table_mappings: str,
-        tags: dict[str, str],
-    ) -> ReplicationTask:
+    def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask:
         with aws_call("DMS CreateReplicationTask", permanent=_rejected):
             response = self._dms.create_replication_task(
-                ReplicationTaskIdentifier=identifier,
-                SourceEndpointArn=source_endpoint_arn,
-                TargetEndpointArn=target_endpoint_arn,
-                ReplicationInstanceArn=replication_instance_arn,
+                ReplicationTaskIdentifier=spec.identifier,
+                SourceEndpointArn=spec.source_endpoint_arn,
+                TargetEndpointArn=spec.target_endpoint_arn,
+                ReplicationInstanceArn=spec.replication_instance_arn,
                 MigrationType="cdc",
-                TableMappings=table_mappings,
+                TableMappings=spec.table_mappings,
                 ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
-                Tags=[{"Key": key, "Value": value} for key, value in tags.items()],
+                Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
             )
         return _task(response["ReplicationTask"])
 

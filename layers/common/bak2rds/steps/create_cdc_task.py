@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from bak2rds.adapters.dms import ReplicationTask
+from bak2rds.adapters.dms import CdcTaskSpec, ReplicationTask
 from bak2rds.config import DmsSettings
 from bak2rds.errors import DmsRequestRejected
 from bak2rds.models import Cdc, Migration, StartLsn
@@ -23,16 +23,7 @@ class TaskMaker(Protocol):
     def find_task(self, identifier: str) -> ReplicationTask | None: ...
     def endpoint_database(self, endpoint_arn: str) -> str: ...
     def replication_instance_identifier(self, arn: str) -> str: ...
-    def create_cdc_task(
-        self,
-        identifier: str,
-        *,
-        replication_instance_arn: str,
-        source_endpoint_arn: str,
-        target_endpoint_arn: str,
-        table_mappings: str,
-        tags: dict[str, str],
-    ) -> ReplicationTask: ...
+    def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask: ...
 
 
 def run(
@@ -48,12 +39,14 @@ def run(
         _check_endpoint(dms, settings.target_endpoint_arn, migration["database_name"], "target")
         _check_endpoint(dms, settings.source_endpoint_arn, start_lsn["source_database"], "source")
         task = dms.create_cdc_task(
-            identifier=identifier,
-            replication_instance_arn=settings.replication_instance_arn,
-            source_endpoint_arn=settings.source_endpoint_arn,
-            target_endpoint_arn=settings.target_endpoint_arn,
-            table_mappings=settings.table_mappings,
-            tags={"bak2rds:execution": execution_name},
+            CdcTaskSpec(
+                identifier=identifier,
+                replication_instance_arn=settings.replication_instance_arn,
+                source_endpoint_arn=settings.source_endpoint_arn,
+                target_endpoint_arn=settings.target_endpoint_arn,
+                table_mappings=settings.table_mappings,
+                tags={"bak2rds:execution": execution_name},
+            )
         )
     return {
         "task_arn": task.arn,

@@ -24,14 +24,6 @@ _KEEP_AFTER_EXPIRY_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
-class Decider:
-    """Who pressed the button, as API Gateway saw them."""
-
-    source_ip: str
-    user_agent: str
-
-
-@dataclass(frozen=True)
 class ApprovalRecord:
     """One approval request as the table holds it, from request to decision."""
 
@@ -44,6 +36,14 @@ class ApprovalRecord:
     status: str = PENDING
     decided_at: str | None = None
     decided_by: Decider | None = None
+
+
+@dataclass(frozen=True)
+class Decider:
+    """Who pressed the button, as API Gateway saw them."""
+
+    source_ip: str
+    user_agent: str
 
 
 class ApprovalsTable:

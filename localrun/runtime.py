@@ -244,7 +244,7 @@ class LocalRuntime:
         """Put an object into the staging bucket and register what RDS will find in it.
 
         ``backup`` is what the simulated instance restores from that S3 ARN (by default a
-        full backup of the database named by the key, with DESIGN.md's example LSNs).
+        full backup of the database named by the key, with docs/design.md's example LSNs).
         ``body`` is the object: by default a backup whose header says what ``backup`` does;
         a BackupImage for another header; bytes for anything else.
         """

@@ -1,6 +1,6 @@
 """The default backup every local run and test starts from, in one place.
 
-Its LSNs are DESIGN.md's example: ``first_lsn`` 20000000024300001 is DMS's
+Its LSNs are docs/design.md's example: ``first_lsn`` 20000000024300001 is DMS's
 ``00000014:000000f3:0001``. Tests that need other values say so next to the test.
 """
 

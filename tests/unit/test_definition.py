@@ -193,3 +193,10 @@ def test_the_asl_reads_the_approval_by_the_names_bak2rds_approval_gives() -> Non
         "$.approval.decision",
         approval.APPROVED,
     )
+
+
+def test_every_stack_parameter_is_described_in_the_readmes_configuration() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Configuration") :].split("\n## ", 1)[0]
+    missing = [name for name in TEMPLATE["Parameters"] if f"`{name}`" not in section]
+    assert missing == []

@@ -21,7 +21,7 @@ from tests.workflow.conftest import StartRuntime
 pytestmark = pytest.mark.workflow
 
 KEY = "incoming/Northwind.bak"
-# DESIGN.md's example: numeric 20000000024300001 is DMS's 00000014:000000f3:0001.
+# docs/design.md's example: numeric 20000000024300001 is DMS's 00000014:000000f3:0001.
 BACKUP = BackupInS3(
     "Northwind",
     first_lsn=20000000024300001,
@@ -113,7 +113,7 @@ def test_six_hours_of_restore_cost_few_checks_and_are_seen_finished_promptly(
     seen_finished = next(
         s.entered_at for s in execution.states if s.name == "Notify Restore Finished"
     )
-    # Polling backs off (DESIGN.md "Polling that costs little") yet notices the end
+    # Polling backs off (docs/design.md "Polling that costs little") yet notices the end
     # within 5 % of the time the restore took.
     assert timedelta(0) <= seen_finished - task.finished_at <= timedelta(hours=6) * 0.05
     assert execution.visits("Check Restore") <= 30

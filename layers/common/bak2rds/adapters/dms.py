@@ -12,7 +12,7 @@ from bak2rds.adapters.aws import aws_call, error_code
 from bak2rds.errors import Bak2RdsError, DmsRequestRejected
 
 # Replayed changes must converge on the restored copy: CDC starts at the backup's first_lsn,
-# so some changes already in the backup arrive again (DESIGN.md, "The CDC start point").
+# so some changes already in the backup arrive again (docs/design.md, "The CDC start point").
 TASK_SETTINGS: dict[str, Any] = {
     "TargetMetadata": {"SupportLobs": True, "LimitedSizeLobMode": True, "LobMaxSize": 32},
     "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},

@@ -1,6 +1,6 @@
 """Approval links: what the e-mail carries, and how the approval API checks it.
 
-Design (issue 4, DESIGN.md "Approval"):
+Design (docs/design.md, "The approval"):
 
 * **The task token never leaves AWS.** Step Functions' task token is a long bearer credential:
   whoever holds it can end the wait with any output. It is stored in the approvals DynamoDB

@@ -14,8 +14,7 @@ import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
-from bak2rds.lsn import Lsn
-from localrun.backupimage import BackupImage
+from localrun import samples
 from localrun.clock import ManualClock
 from localrun.rdstarget import create_target
 from localrun.sqlserver import SimulatedRdsSqlServer
@@ -61,9 +60,7 @@ def world(
         s3 = boto3.client("s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        body = BackupImage(
-            "Northwind", Lsn(20, 243, 1), Lsn(20, 244, 1), Lsn(20, 250, 1)
-        ).to_bytes()
+        body = samples.backup_image().to_bytes()
         version = s3.put_object(Bucket=BUCKET, Key=KEY, Body=body)["VersionId"]
 
         create_target(boto3.client("rds"), "bak2rds-target", sql_sim.username, sql_sim.password)

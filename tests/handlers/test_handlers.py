@@ -22,7 +22,7 @@ from functions.read_backup_object import app as read_backup_object
 from functions.start_cdc_task import app as start_cdc_task
 from functions.start_migration import app as start_migration
 from functions.start_restore import app as start_restore
-from localrun.sqlserver import BackupInS3
+from localrun import samples
 
 from .conftest import CONTEXT, KEY, World, load_event
 
@@ -68,9 +68,7 @@ def test_check_target_finds_the_sql_server_endpoint(world: World) -> None:
 
 
 def test_the_sql_steps_restore_and_derive_the_start_lsn(world: World) -> None:
-    world.sql.add_backup(
-        S3_ARN, BackupInS3("Northwind", 20000000024300001, 20000000024400001, 20000000025000001)
-    )
+    world.sql.add_backup(S3_ARN, samples.backup_in_s3())
     restore = start_restore.lambda_handler(load_event("start_restore"), CONTEXT)
     assert restore["task_id"] == 1
     world.clock.advance(3600)

@@ -5,7 +5,7 @@ import pytest
 
 from bak2rds import messages
 from bak2rds.catalogue import CATALOGUE
-from bak2rds.models import MigrationState
+from bak2rds.models import CaughtError, MigrationState
 from bak2rds.steps import notify
 from tests import states
 
@@ -59,7 +59,7 @@ def test_subjects_stay_within_what_sns_accepts(database: str) -> None:
 
 def test_a_failure_message_carries_code_cause_detail_and_what_to_do() -> None:
     topic = FakeTopic()
-    caught = {
+    caught: CaughtError = {
         "Error": "RestoreTaskFailed",
         "Cause": json.dumps(
             {
@@ -69,7 +69,7 @@ def test_a_failure_message_carries_code_cause_detail_and_what_to_do() -> None:
             }
         ),
     }
-    notice = notify.failure(caught, STATE, EXECUTION, topic)  # type: ignore[arg-type]
+    notice = notify.failure(caught, STATE, EXECUTION, topic)
     subject, body, attributes = topic.published[0]
     entry = CATALOGUE["RESTORE_NO_SPACE"]
     assert subject == "[bak2rds] Northwind: FAILED RESTORE_NO_SPACE"
@@ -84,7 +84,7 @@ def test_a_failure_message_carries_code_cause_detail_and_what_to_do() -> None:
 def test_a_failure_before_the_migration_was_read_names_the_file() -> None:
     topic = FakeTopic()
     state = {"detail": {"object": {"key": "in/Bad Name.bak"}}}
-    notify.failure({"Error": "States.Timeout", "Cause": ""}, state, EXECUTION, topic)  # type: ignore[arg-type]
+    notify.failure({"Error": "States.Timeout", "Cause": ""}, state, EXECUTION, topic)
     assert topic.published[0][0] == "[bak2rds] Bad Name.bak: FAILED STEP_TIMED_OUT"
 
 

@@ -8,6 +8,7 @@ from bak2rds.errors import RestoredBackupMismatch, TargetNotReady
 from bak2rds.lsn import Lsn
 from bak2rds.models import BackupFacts
 from bak2rds.preflight import check_engine_accepts, check_restored_matches
+from localrun import samples
 
 
 def backup(version: str) -> BackupFacts:
@@ -56,7 +57,7 @@ def test_msdb_lsns_equal_to_the_header_pass_and_any_difference_names_itself() ->
         "checkpoint_lsn": "00000014:000000f5:0001",
         "last_lsn": "00000014:000000fa:0001",
     }
-    restored = {"first_lsn": Lsn(20, 243, 1), "checkpoint_lsn": Lsn(20, 245, 1)}
-    check_restored_matches(header, {**restored, "last_lsn": Lsn(20, 250, 1)})
+    restored = {"first_lsn": samples.FIRST_LSN, "checkpoint_lsn": samples.CHECKPOINT_LSN}
+    check_restored_matches(header, {**restored, "last_lsn": samples.LAST_LSN})
     with pytest.raises(RestoredBackupMismatch, match="last_lsn header 00000014:000000fa:0001"):
         check_restored_matches(header, {**restored, "last_lsn": Lsn(20, 251, 1)})

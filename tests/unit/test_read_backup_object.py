@@ -9,15 +9,14 @@ import pytest
 
 from bak2rds.adapters.s3 import ObjectFacts
 from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName, UnusableBackup
-from bak2rds.lsn import Lsn
 from bak2rds.steps import read_backup_object
-from localrun.backupimage import BackupImage
+from localrun import samples
 
 EVENT = json.loads((Path(__file__).parents[2] / "events" / "start_migration.json").read_text())
 VERSION = EVENT["detail"]["object"]["version-id"]
 
 
-NORTHWIND = BackupImage("Northwind", Lsn(20, 243, 1), Lsn(20, 244, 1), Lsn(20, 250, 1))
+NORTHWIND = samples.backup_image()
 
 
 @dataclass
@@ -60,7 +59,7 @@ def _event(key: str) -> dict[str, Any]:
 def test_a_backup_becomes_a_migration() -> None:
     bucket = FakeBucket()
     bucket.put("incoming/Northwind.bak")
-    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    migration = read_backup_object.run(EVENT, bucket, "aws")
     assert migration["database_name"] == "Northwind"
     assert migration["s3_arn"] == "arn:aws:s3:::bak2rds-staging/incoming/Northwind.bak"
     assert migration["version_id"] == VERSION
@@ -69,7 +68,7 @@ def test_a_backup_becomes_a_migration() -> None:
 def test_url_encoded_keys_are_decoded() -> None:
     bucket = FakeBucket()
     bucket.put("in/Sales 2026.bak", metadata={"database-name": "Sales2026"})
-    migration = read_backup_object.run(_event("in/Sales+2026.bak"), bucket, "aws")  # type: ignore[arg-type]
+    migration = read_backup_object.run(_event("in/Sales+2026.bak"), bucket, "aws")
     assert migration["key"] == "in/Sales 2026.bak"
     assert (migration["database_name"], migration["database_name_from"]) == (
         "Sales2026",
@@ -80,7 +79,7 @@ def test_url_encoded_keys_are_decoded() -> None:
 def test_a_key_sent_verbatim_is_found_too() -> None:
     bucket = FakeBucket()
     bucket.put("in/C++Lib.bak", metadata={"database-name": "CppLib"})
-    migration = read_backup_object.run(_event("in/C++Lib.bak"), bucket, "aws-cn")  # type: ignore[arg-type]
+    migration = read_backup_object.run(_event("in/C++Lib.bak"), bucket, "aws-cn")
     assert migration["key"] == "in/C++Lib.bak"
     assert migration["s3_arn"].startswith("arn:aws-cn:s3:::")
 
@@ -107,7 +106,7 @@ def test_bad_uploads_are_refused_with_their_code(setup: Any, key: str, code: str
     bucket = FakeBucket()
     setup(bucket)
     with pytest.raises(InvalidBackupObject) as caught:
-        read_backup_object.run(_event(key), bucket, "aws")  # type: ignore[arg-type]
+        read_backup_object.run(_event(key), bucket, "aws")
     assert caught.value.code == code
 
 
@@ -116,7 +115,7 @@ def test_a_superseded_version_is_not_restored() -> None:
     bucket.put("incoming/Northwind.bak")
     bucket.put("incoming/Northwind.bak", version="newer")
     with pytest.raises(InvalidBackupObject) as caught:
-        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+        read_backup_object.run(EVENT, bucket, "aws")
     assert caught.value.code == "BACKUP_OBJECT_SUPERSEDED"
 
 
@@ -125,13 +124,13 @@ def test_metadata_overrides_are_validated_like_keys(override: str) -> None:
     bucket = FakeBucket()
     bucket.put("incoming/Northwind.bak", metadata={"database-name": override})
     with pytest.raises(InvalidDatabaseName):
-        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+        read_backup_object.run(EVENT, bucket, "aws")
 
 
 def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib() -> None:
     bucket = FakeBucket()
     bucket.put("incoming/Northwind.bak", size=5 * 1024**4)
-    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    migration = read_backup_object.run(EVENT, bucket, "aws")
     assert bucket.reads == [1024 * 1024]
     assert migration["backup"] | {"backup_set_id": "-"} == {
         "header_read": True,
@@ -141,7 +140,7 @@ def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib()
         "sql_version": "15.0",
         "sql_build": "15.0.4236",
         "first_lsn": "00000014:000000f3:0001",
-        "checkpoint_lsn": "00000014:000000f4:0001",
+        "checkpoint_lsn": "00000014:000000f5:0001",
         "last_lsn": "00000014:000000fa:0001",
         "database_backup_lsn": None,
         "compressed": False,
@@ -184,12 +183,12 @@ def test_a_backup_rds_must_not_restore_is_refused_from_its_header(
     bucket = FakeBucket()
     bucket.put("incoming/Northwind.bak", size=len(body), body=body)
     with pytest.raises(UnusableBackup, match=says) as caught:
-        read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+        read_backup_object.run(EVENT, bucket, "aws")
     assert caught.value.code == code
 
 
 def test_a_compressed_backup_is_accepted_with_its_header_unread() -> None:
     bucket = FakeBucket()
     bucket.put("incoming/Northwind.bak", body=b"MSSQLBAK" + bytes(4096))
-    migration = read_backup_object.run(EVENT, bucket, "aws")  # type: ignore[arg-type]
+    migration = read_backup_object.run(EVENT, bucket, "aws")
     assert migration["backup"] == {"header_read": False, "compressed": True}

@@ -16,18 +16,13 @@ from bak2rds.errors import (
 from bak2rds.lsn import Lsn
 from bak2rds.models import Migration, Restore
 from bak2rds.steps import check_restore, derive_start_lsn, start_restore
+from localrun import samples
 from localrun.clock import ManualClock
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
 from tests import states
 
 ARN = "arn:aws:s3:::staging/in/Northwind.bak"
-BACKUP = BackupInS3(
-    "Northwind",
-    first_lsn=20000000024300001,
-    checkpoint_lsn=20000000024400001,
-    last_lsn=20000000025000001,
-    restore_duration=timedelta(hours=1),
-)
+BACKUP = samples.backup_in_s3(restore_duration=timedelta(hours=1))
 MIGRATION: Migration = {**states.MIGRATION, "s3_arn": ARN}
 
 

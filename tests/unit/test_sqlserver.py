@@ -18,11 +18,12 @@ from bak2rds.errors import (
     TargetNotReady,
     TransientDependencyError,
 )
+from localrun import samples
 from localrun.clock import ManualClock
-from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from localrun.sqlserver import SimulatedRdsSqlServer
 
 ARN = "arn:aws:s3:::staging/Northwind.bak"
-BACKUP = BackupInS3("Northwind", 20000000024300001, 20000000024400001, 20000000025000001)
+BACKUP = samples.backup_in_s3()
 
 
 def test_a_restore_is_started_with_parameters_and_its_task_id_captured(

@@ -13,19 +13,15 @@ from pathlib import Path
 
 import pytest
 
+from localrun import samples
 from localrun.runtime import DEFAULT_TEMPLATE, LocalRuntime
-from localrun.sqlserver import BackupInS3
 from localrun.template import SamTemplate
 from tests.workflow.conftest import StartRuntime
 
 pytestmark = pytest.mark.workflow
 
 ASL = DEFAULT_TEMPLATE.parent / "statemachine" / "migration.asl.json"
-FAILING_BACKUP = BackupInS3(
-    "Northwind",
-    first_lsn=20000000024300001,
-    checkpoint_lsn=20000000024500001,
-    last_lsn=20000000025000001,
+FAILING_BACKUP = samples.backup_in_s3(
     restore_duration=timedelta(minutes=30),
     fails_with="Error making request with Error Code Forbidden. Error Message: Access Denied",
 )

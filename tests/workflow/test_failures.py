@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from localrun import samples
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
 
@@ -27,11 +28,7 @@ ACCESS_DENIED = (
 
 
 def backup(fails_with: str | None = None) -> BackupInS3:
-    return BackupInS3(
-        "Northwind",
-        first_lsn=20000000024300001,
-        checkpoint_lsn=20000000024500001,
-        last_lsn=20000000025000001,
+    return samples.backup_in_s3(
         restore_duration=timedelta(hours=1),
         fails_with=fails_with,
     )

@@ -18,16 +18,17 @@ import pymssql
 import pytest
 
 from bak2rds.adapters.sqlserver import SqlServer
+from localrun import samples
 from localrun.faults import AwsFaults, FaultKind
 from localrun.lambdas import SimulatedCrash
 from localrun.runtime import ExecutionResult, LocalRuntime
-from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from localrun.sqlserver import SimulatedRdsSqlServer
 from tests.workflow.conftest import ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
 KEY = "incoming/Northwind.bak"
-BACKUP = BackupInS3("Northwind", 20000000024300001, 20000000024500001, 20000000025000001)
+BACKUP = samples.backup_in_s3()
 KINDS: tuple[FaultKind, ...] = ("transient", "throttle", "timeout", "permanent")
 RECOVERABLE_FAILURES = 2  # fewer than every Retry's attempts
 PERMANENT_FAILURES = 50  # more calls than any run makes

@@ -19,13 +19,13 @@ import io
 import random
 import re
 import zipfile
+from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 
 import pytest
 
-from bak2rds.lsn import Lsn
-from localrun.backupimage import BackupImage
+from localrun import samples
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3
 from tests import realbackups
@@ -33,7 +33,7 @@ from tests.workflow.conftest import StartRuntime, ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
-NORTHWIND = BackupImage("Northwind", Lsn(20, 243, 1), Lsn(20, 245, 1), Lsn(20, 250, 1))
+NORTHWIND = samples.backup_image()
 EXECUTION_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 DMS_TASK_IDENTIFIER = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,254}(?<!-)")
 SNS_SUBJECT = re.compile(r"[\x20-\x7e]{1,99}")  # ASCII, one line, under 100 characters
@@ -80,7 +80,9 @@ METADATA_CASES: dict[str, tuple[str, str]] = {
     "metadata system database": ("tempdb", "INVALID_DATABASE_NAME"),
     "metadata reserved word": ("Drop", "INVALID_DATABASE_NAME"),
 }
-BODY_CASES: dict[str, tuple[object, str]] = {
+# An upload's bytes, or how to make them (a real backup is read only when its case runs).
+Body = bytes | Callable[[], bytes] | None
+BODY_CASES: dict[str, tuple[Body, str]] = {
     "empty object": (b"", "EMPTY_BACKUP_OBJECT"),
     "pg_dump renamed": (
         b"PGDMP\x01\x0e\x00\x04\x08\x01\x01" + bytes(500),
@@ -142,9 +144,15 @@ def assert_refused_before_any_sql(runtime: LocalRuntime, code: str) -> None:
     assert "Start Restore" not in execution.state_names
 
 
-def upload_and_deliver(runtime: LocalRuntime, key: str, body: object = None, **kw: object) -> None:
+def upload_and_deliver(
+    runtime: LocalRuntime,
+    key: str,
+    body: Body = None,
+    metadata: dict[str, str] | None = None,
+    backup: BackupInS3 | None = None,
+) -> None:
     content = body() if callable(body) else body
-    upload = runtime.upload(key, body=content, **kw)  # type: ignore[arg-type]
+    upload = runtime.upload(key, backup=backup, body=content, metadata=metadata)
     (started,) = runtime.deliver(upload.event)
     assert EXECUTION_NAME.fullmatch(str(started["execution_name"]))
 
@@ -169,7 +177,7 @@ def test_a_hostile_database_name_override_is_refused_before_any_sql(
 
 @pytest.mark.parametrize(("body", "code"), BODY_CASES.values(), ids=BODY_CASES.keys())
 def test_a_file_that_is_not_a_restorable_full_backup_is_refused_before_any_sql(
-    runtime: LocalRuntime, body: object, code: str
+    runtime: LocalRuntime, body: Body, code: str
 ) -> None:
     upload_and_deliver(runtime, "incoming/Northwind.bak", body)
 
@@ -204,13 +212,7 @@ def test_an_odd_but_valid_name_migrates_with_valid_aws_names_and_messages(
 ) -> None:
     database = key.rsplit("/", 1)[-1][:-4]
     runtime = start_runtime(dms_source_database="Sales", dms_target_database=database)
-    backup = BackupInS3(
-        "Sales",
-        Lsn(20, 243, 1).to_numeric(),
-        Lsn(20, 245, 1).to_numeric(),
-        Lsn(20, 250, 1).to_numeric(),
-        restore_duration=timedelta(minutes=5),
-    )
+    backup = samples.backup_in_s3("Sales", restore_duration=timedelta(minutes=5))
     upload_and_deliver(runtime, key, backup=backup)
 
     runtime.run_until(

@@ -14,6 +14,7 @@ import boto3
 import pytest
 from pymssql import exceptions as pymssql_errors
 
+from localrun import samples
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
 from tests.workflow.conftest import StartRuntime
@@ -22,13 +23,7 @@ pytestmark = pytest.mark.workflow
 
 KEY = "incoming/Northwind.bak"
 # docs/design.md's example: numeric 20000000024300001 is DMS's 00000014:000000f3:0001.
-BACKUP = BackupInS3(
-    "Northwind",
-    first_lsn=20000000024300001,
-    checkpoint_lsn=20000000024500001,
-    last_lsn=20000000025000001,
-    restore_duration=timedelta(hours=6),
-)
+BACKUP = samples.backup_in_s3(restore_duration=timedelta(hours=6))
 UNREACHABLE = pymssql_errors.OperationalError(
     (
         20009,
@@ -168,9 +163,7 @@ def test_two_databases_migrate_at_once(
     # Given endpoints that name no database (one endpoint pair serves both migrations)
     runtime = start_runtime(dms_source_database=None, dms_target_database=None)
     backups = {
-        "Northwind": BackupInS3(
-            "Northwind", 20000000024300001, 20000000024500001, 20000000025000001, timedelta(hours=2)
-        ),
+        "Northwind": samples.backup_in_s3(restore_duration=timedelta(hours=2)),
         "Sales": BackupInS3(
             "Sales", 31000000010000007, 31000000010100001, 31000000011000001, timedelta(hours=3)
         ),

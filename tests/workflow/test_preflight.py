@@ -13,21 +13,16 @@ import pytest
 
 from bak2rds.adapters.rds import BACKUP_RESTORE_OPTION
 from bak2rds.lsn import Lsn
+from localrun import samples
 from localrun.backupimage import BackupImage
 from localrun.rdstarget import OPTION_GROUP
 from localrun.runtime import LocalRuntime
-from localrun.sqlserver import BackupInS3
 from tests.workflow.conftest import ended_in_failure
 
 pytestmark = pytest.mark.workflow
 
 KEY = "incoming/Northwind.bak"
-BACKUP = BackupInS3(
-    "Northwind",
-    first_lsn=Lsn(20, 243, 1).to_numeric(),
-    checkpoint_lsn=Lsn(20, 245, 1).to_numeric(),
-    last_lsn=Lsn(20, 250, 1).to_numeric(),
-)
+BACKUP = samples.backup_in_s3()
 
 
 def refused(runtime: LocalRuntime, code: str) -> str:

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from bak2rds import messages
-from bak2rds.adapters.sns import Topic
 from bak2rds.catalogue import CATALOGUE
 from bak2rds.errors import describe_failure
 from bak2rds.models import CaughtError, MigrationState, Milestone, Notice
 
 
-def milestone(kind: str, state: MigrationState, execution_arn: str, topic: Topic) -> Milestone:
+class Publisher(Protocol):
+    """The status topic (``bak2rds.adapters.sns.Topic`` in AWS)."""
+
+    def publish(self, subject: str, message: str, attributes: dict[str, str]) -> str: ...
+
+
+def milestone(kind: str, state: MigrationState, execution_arn: str, topic: Publisher) -> Milestone:
     subject, body = messages.milestone(kind, state, execution_arn)
     database = str(state.get("migration", {}).get("database_name", ""))
     message_id = topic.publish(subject, body, {"event": kind, "database": database})
@@ -21,7 +26,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str, topic: Topic
 
 
 def failure(
-    caught: CaughtError, state: Mapping[str, Any], execution_arn: str, topic: Topic
+    caught: CaughtError, state: Mapping[str, Any], execution_arn: str, topic: Publisher
 ) -> Notice:
     """``caught`` is what a Catch put in the state: {"Error": ..., "Cause": ...}."""
     error, cause = str(caught.get("Error", "")), str(caught.get("Cause", ""))
@@ -35,7 +40,7 @@ def failure(
     }
 
 
-def approval_expired(state: MigrationState, execution_arn: str, topic: Topic) -> Notice:
+def approval_expired(state: MigrationState, execution_arn: str, topic: Publisher) -> Notice:
     """Nobody decided in time: say so, and give the Fail state its code and cause."""
     entry = CATALOGUE["APPROVAL_EXPIRED"]
     subject, body = messages.approval_expired(state, execution_arn, entry)

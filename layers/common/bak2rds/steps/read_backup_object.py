@@ -6,9 +6,9 @@ the database name, then the backup's own header (one ranged GET of at most 1 MiB
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from bak2rds.adapters.s3 import StagingBucket
+from bak2rds.adapters.s3 import ObjectFacts
 from bak2rds.backupfile import HEADER_READ_BYTES
 from bak2rds.errors import InvalidBackupObject
 from bak2rds.models import Migration
@@ -20,7 +20,14 @@ MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # RDS restores at most 5 TB from one file
 DATABASE_NAME_METADATA = "database-name"  # x-amz-meta-database-name
 
 
-def run(event: dict[str, Any], bucket: StagingBucket, partition: str) -> Migration:
+class BucketReader(Protocol):
+    """What this step reads of the staging bucket (``adapters.s3.StagingBucket`` in AWS)."""
+
+    def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None: ...
+    def read_start(self, bucket: str, key: str, version_id: str, length: int) -> bytes: ...
+
+
+def run(event: dict[str, Any], bucket: BucketReader, partition: str) -> Migration:
     uploaded = parse_object_created(event)
     for key in uploaded.candidate_keys():
         database_name_from_key(key)  # reject folders and other suffixes before any call

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from bak2rds import messages
 from bak2rds.adapters.approvals import ApprovalRecord, ApprovalsTable
-from bak2rds.adapters.sns import Topic
 from bak2rds.approval import links
 from bak2rds.models import (
     APPROVAL_SUMMARY_SCHEMA,
@@ -20,6 +19,7 @@ from bak2rds.models import (
     ApprovalSummary,
     MigrationState,
 )
+from bak2rds.steps.notify import Publisher
 
 
 def summary(state: MigrationState) -> ApprovalSummary:
@@ -50,7 +50,7 @@ def run(
     key: bytes,
     threshold_seconds: int,
     table: ApprovalsTable,
-    topic: Topic,
+    topic: Publisher,
     now: datetime,
 ) -> ApprovalRequested:
     # The links expire when the task times out: a later click could not be honoured anyway.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock, config, wiring
+from bak2rds import clock, config
 from bak2rds.models import FinalSync, WholeStatePayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import check_final_sync
+from bak2rds.wiring import services
 
 
 @step_handler
@@ -16,8 +17,8 @@ def lambda_handler(event: WholeStatePayload, context: LambdaContext) -> FinalSyn
     final_sync = check_final_sync.run(
         state["cdc"],
         state.get("final_sync"),
-        wiring.dms(),
-        wiring.dms_metrics(),
+        services.dms(),
+        services.dms_metrics(),
         config.load(config.CutoverSettings),
         clock.utcnow(),
     )

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock, wiring
+from bak2rds import clock
 from bak2rds.models import CheckRestorePayload, Restore
 from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import check_restore
+from bak2rds.wiring import sql
 
 
 @step_handler
 def lambda_handler(event: CheckRestorePayload, context: LambdaContext) -> Restore:
-    sql = wiring.sql_server(event["target"])
-    restore = check_restore.run(event["restore"], sql, clock.utcnow())
+    connection = sql.sql_server(event["target"])
+    restore = check_restore.run(event["restore"], connection, clock.utcnow())
     if restore.get("succeeded"):
         elapsed = restore.get("elapsed_seconds", 0)
         metrics.add_metric("RestoreDurationSeconds", MetricUnit.Seconds, elapsed)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import config, wiring
+from bak2rds import config
 from bak2rds.models import Cdc, CreateCdcTaskPayload
 from bak2rds.observability import step_handler
 from bak2rds.steps import create_cdc_task
+from bak2rds.wiring import services
 
 
 @step_handler
@@ -16,6 +17,6 @@ def lambda_handler(event: CreateCdcTaskPayload, context: LambdaContext) -> Cdc:
         event["execution_name"],
         event["migration"],
         event["start_lsn"],
-        wiring.dms(),
+        services.dms(),
         config.load(config.DmsSettings),
     )

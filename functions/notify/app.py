@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import wiring
 from bak2rds.models import Milestone, Notice, NotifyPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import notify
+from bak2rds.wiring import services
 
 
 @step_handler
 def lambda_handler(event: NotifyPayload, context: LambdaContext) -> Milestone | Notice:
     execution_arn, state, kind = event["execution_id"], event["state"], event["event"]
     if kind == "FAILED":
-        notice = notify.failure(event["failure"], state, execution_arn, wiring.topic())
+        notice = notify.failure(event["failure"], state, execution_arn, services.topic())
         logger.error("Migration failed", extra={"code": notice["code"]})
         return notice
     if kind == "APPROVAL_EXPIRED":  # ends the execution: the Fail state needs a code
-        return notify.approval_expired(state, execution_arn, wiring.topic())
-    return notify.milestone(kind, state, execution_arn, wiring.topic())
+        return notify.approval_expired(state, execution_arn, services.topic())
+    return notify.milestone(kind, state, execution_arn, services.topic())

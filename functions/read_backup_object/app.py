@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import wiring
 from bak2rds.models import Migration, ReadBackupObjectPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import read_backup_object
+from bak2rds.wiring import services
 
 
 @step_handler
 def lambda_handler(event: ReadBackupObjectPayload, context: LambdaContext) -> Migration:
-    partition = wiring.partition_of(event["execution_id"])
-    migration = read_backup_object.run(event["event"], wiring.staging_bucket(), partition)
+    partition = services.partition_of(event["execution_id"])
+    migration = read_backup_object.run(event["event"], services.staging_bucket(), partition)
     logger.append_keys(database=migration["database_name"])
     logger.info("Backup object accepted", extra={"key": migration["key"]})
     return migration

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock, config, wiring
+from bak2rds import clock, config
 from bak2rds.models import ApprovalRequested, RequestCutoverApprovalPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import request_cutover_approval
+from bak2rds.wiring import approval, services
 
 
 @step_handler
@@ -26,10 +27,10 @@ def lambda_handler(
         clock.parse_timestamp(event["entered_at"]),
         settings.timeout_seconds,
         config.load(config.ApprovalLinkSettings).base_url,
-        wiring.signing_key(settings.key_secret_arn),
+        approval.signing_key(settings.key_secret_arn),
         config.load(config.CdcSettings).latency_threshold_seconds,
-        wiring.approvals_table(),
-        wiring.topic(),
+        approval.approvals_table(),
+        services.topic(),
         clock.utcnow(),
     )
     logger.info("Cutover approval requested", extra=dict(requested))

@@ -6,14 +6,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import wiring
 from bak2rds.models import StartedMigration
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import start_migration
+from bak2rds.wiring import services
 
 
 @step_handler(correlation_id_path="id")  # the EventBridge event id
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> StartedMigration:
-    result = start_migration.run(event, wiring.state_machine())
+    result = start_migration.run(event, services.state_machine())
     logger.info("Duplicate event" if result["duplicate"] else "Migration started", extra=result)
     return result

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock, config, wiring
+from bak2rds import clock, config
 from bak2rds.models import Restore, StartRestorePayload
 from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import start_restore
+from bak2rds.wiring import sql
 
 
 @step_handler
@@ -15,7 +16,7 @@ def lambda_handler(event: StartRestorePayload, context: LambdaContext) -> Restor
     migration = event["migration"]
     restore = start_restore.run(
         migration,
-        wiring.sql_server(event["target"]),
+        sql.sql_server(event["target"]),
         config.load(config.RestoreSettings).kms_key_arn,
         execution_started_at=clock.parse_timestamp(event["execution_started_at"]),
         now=clock.utcnow(),

@@ -63,8 +63,10 @@ def test_read_backup_object_refuses_a_version_that_is_gone(world: World) -> None
 
 def test_check_target_finds_the_sql_server_endpoint(world: World) -> None:
     target = check_target.lambda_handler(load_event("check_target"), CONTEXT)
-    assert target["engine"] == "sqlserver-se"
-    assert target["host"] and target["port"]
+    instance = boto3.client("rds").describe_db_instances(DBInstanceIdentifier="bak2rds-target")
+    endpoint = instance["DBInstances"][0]["Endpoint"]
+    assert (target["instance_id"], target["engine"]) == ("bak2rds-target", "sqlserver-se")
+    assert (target["host"], target["port"]) == (endpoint["Address"], endpoint["Port"])
 
 
 def test_the_sql_steps_restore_and_derive_the_start_lsn(world: World) -> None:

@@ -4,7 +4,7 @@
 * ``rules``: what a visit of a link may do (GET shows, POST decides), as an ``Outcome``;
 * ``pages``: the page each outcome gets, and its HTML;
 * ``api``: the HTTP API's routes (API Gateway HTTP API, payload 2.0), wired through
-  ``bak2rds.wiring``.
+  ``bak2rds.wiring.approval``.
 
 The request itself is the state "Request Cutover Approval" (``steps.request_cutover_approval``).
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 
-from bak2rds import wiring
 from bak2rds.approval import pages, rules
 from bak2rds.observability import logger
+from bak2rds.wiring import approval
 
 app = APIGatewayHttpResolver()
 _HTML = "text/html; charset=utf-8"
@@ -30,7 +30,7 @@ def show(approval_id: str) -> Response[str]:
         event.get_query_string_value("signature"),
         event.get_query_string_value("action"),
     )
-    deps = wiring.approval_collaborators()
+    deps = approval.approval_collaborators()
     return _respond("Approval page viewed", request, rules.view(request, deps), deps)
 
 
@@ -44,7 +44,7 @@ def decide(approval_id: str) -> Response[str]:
         return values[0] if values else None
 
     request = _request(approval_id, field("expires"), field("signature"), field("decision"))
-    deps = wiring.approval_collaborators()
+    deps = approval.approval_collaborators()
     return _respond("Cutover decision", request, rules.decide(request, deps), deps)
 
 

@@ -9,6 +9,7 @@ fixed 30-second polling.
 from __future__ import annotations
 
 import contextlib
+import math
 from datetime import timedelta
 
 import pytest
@@ -30,3 +31,9 @@ def test_adaptive_polling_meets_the_targets_for_a_restore_and_3_days_of_catch_up
     results = bench.run_targets(run)
     assert len(results) == (3 if restore == bench.TARGET_RESTORE else 1)
     assert [line for met, line in results if not met] == []
+
+    # and the same scenario polled every 30 s would end at the history quota
+    fixed = bench.FixedPollingModel(run, timedelta(seconds=30), ready_checks=3)
+    predicted = fixed.predict(run.restore, run.catch_up)
+    assert predicted.restore_checks == math.ceil(restore / timedelta(seconds=30))
+    assert predicted.history_events > bench.HISTORY_EVENT_QUOTA > run.figures.history_events

@@ -208,9 +208,6 @@ class Deployment:
                 arguments["DatabaseName"] = database
             endpoint = dms.create_endpoint(**arguments)["Endpoint"]
             arns.append(str(endpoint["EndpointArn"]))
-        backend = dms_backends[ACCOUNT_ID][self.region]
-        for endpoint in backend.endpoints.values():
-            endpoint.status = "active"
         return instance_arn, arns[0], arns[1]
 
     def _with_resource_id(self, instance_arn: str) -> str:

@@ -11,7 +11,7 @@
   as Lambda mounts a layer.
 * **AWS services** - S3 (the staging bucket), SNS (the status topic), SQS, Secrets Manager,
   RDS (the target instance, engine ``sqlserver-se``), CloudWatch and DMS are moto, with the DMS
-  stand-in of ``localrun.dms`` where moto falls short.
+  stand-ins of ``localrun.dms`` and ``localrun.dmsconnections`` where moto falls short.
 * **RDS SQL endpoint** - ``pymssql.connect`` reaches ``SimulatedRdsSqlServer`` when the host
   and port are the RDS instance's endpoint (anything else fails as an unreachable server).
 * **Time** - ``bak2rds.clock.utcnow`` is the injected ``ManualClock``; Wait states and Retry
@@ -74,6 +74,7 @@ from localrun.backupimage import BackupImage
 from localrun.clock import ManualClock
 from localrun.deploy import ACCOUNT_ID, RUNTIME_PARAMETERS, Deployment, client
 from localrun.dms import CdcLatencyProfile, SimulatedDms
+from localrun.dmsconnections import SimulatedDmsConnections
 from localrun.interpreter import INTERPRETER_DIFFERENCES, MOTO_CONFIG, patched_interpreter
 from localrun.lambdas import LambdaService, LocalFunction
 from localrun.results import DeliveryFailed, ExecutionResult, Notification, StateVisit, Upload
@@ -106,7 +107,8 @@ class LocalRuntime:
         cdc_latency: how CDC latency falls once a DMS task runs.
 
     Attributes for tests, demos and benchmarks: ``clock``, ``sql`` (the simulated instance),
-    ``dms`` (``SimulatedDms``: tasks with their CDC start position), ``lambdas``
+    ``dms`` (``SimulatedDms``: tasks with their CDC start position), ``dms_connections``
+    (``SimulatedDmsConnections``: endpoint connection tests and deletions), ``lambdas``
     (``LambdaService``: every invocation), ``simulation`` (``SimulatedTime``), ``bucket``,
     ``topic_arn``, ``state_machine_arn``, ``definition`` (the ASL as deployed).
     """
@@ -143,6 +145,7 @@ class LocalRuntime:
         self.dms = SimulatedDms(
             self.clock, ACCOUNT_ID, region, ready_after=dms_task_ready_after, latency=cdc_latency
         )
+        self.dms_connections = SimulatedDmsConnections(self.clock, ACCOUNT_ID, region)
         self.lambdas = LambdaService(before_each_call=_fresh_container_settings)
         self.deployment = Deployment(
             template=self.template,
@@ -206,6 +209,7 @@ class LocalRuntime:
             stack.enter_context(mock_aws(config=MOTO_CONFIG))
             stack.enter_context(patched_interpreter(self.clock, self.simulation))
             stack.enter_context(self.dms.installed())
+            stack.enter_context(self.dms_connections.installed())
             bak2rds_clock = importlib.import_module("bak2rds.clock")
             stack.enter_context(mock.patch.object(bak2rds_clock, "utcnow", self.clock.now))
             stack.enter_context(mock.patch.object(pymssql, "connect", self._connect_sql))

@@ -7,7 +7,7 @@ running the state machine.
 from __future__ import annotations
 
 from datetime import UTC, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 import pymssql
@@ -156,3 +156,85 @@ def test_parameters_are_checked_as_cloudformation_checks_them(start_runtime: Sta
         start_runtime(parameters={"CdcReadyChecks": "0"})
     with pytest.raises(ValueError, match="RdsInstanceIdentifier"):
         start_runtime(parameters={"RdsInstanceIdentifier": "mine"})
+
+
+def new_endpoint(identifier: str, role: Literal["source", "target"] = "source") -> str:
+    endpoint = boto3.client("dms").create_endpoint(
+        EndpointIdentifier=identifier,
+        EndpointType=role,
+        EngineName="sqlserver",
+        MicrosoftSQLServerSettings={
+            "DatabaseName": "Sales",
+            "SecretsManagerSecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
+            "SecretsManagerAccessRoleArn": "arn:aws:iam::123456789012:role/dms-secrets",
+        },
+    )["Endpoint"]
+    assert endpoint["Status"] == "active"  # as DMS: an endpoint is usable once created
+    return str(endpoint["EndpointArn"])
+
+
+def connection_of(endpoint_arn: str) -> dict[str, Any]:
+    (connection,) = boto3.client("dms").describe_connections(
+        Filters=[{"Name": "endpoint-arn", "Values": [endpoint_arn]}]
+    )["Connections"]
+    return dict(connection)
+
+
+def test_a_dms_connection_test_takes_time_can_fail_and_can_be_retried(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    dms, instance = boto3.client("dms"), runtime.parameter("DmsReplicationInstanceArn")
+    reachable, unreachable = new_endpoint("src-ok"), new_endpoint("src-down")
+    runtime.dms_connections.refuse("src-down")
+
+    for endpoint in (reachable, unreachable):
+        tested = dms.test_connection(ReplicationInstanceArn=instance, EndpointArn=endpoint)
+        assert tested["Connection"]["Status"] == "testing"
+    clock.advance(30)
+    assert connection_of(reachable)["Status"] == "successful"
+    failed = connection_of(unreachable)
+    assert failed["Status"] == "failed" and "Test Endpoint failed" in failed["LastFailureMessage"]
+
+    # Given the route is fixed, when the test is run again (moto crashed here), it passes
+    runtime.dms_connections.allow("src-down")
+    dms.test_connection(ReplicationInstanceArn=instance, EndpointArn=unreachable)
+    assert connection_of(unreachable)["Status"] == "testing"
+    clock.advance(30)
+    retested = connection_of(unreachable)
+    assert (retested["Status"], retested["LastFailureMessage"]) == ("successful", "")
+
+
+def test_dms_resources_are_deleted_only_in_the_order_dms_allows(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    dms = boto3.client("dms")
+    source, target = new_endpoint("src"), new_endpoint("tgt", "target")
+    task = dms.create_replication_task(
+        ReplicationTaskIdentifier="bak2rds-delete-me",
+        SourceEndpointArn=source,
+        TargetEndpointArn=target,
+        ReplicationInstanceArn=runtime.parameter("DmsReplicationInstanceArn"),
+        MigrationType="cdc",
+        TableMappings=TABLE_MAPPINGS,
+    )["ReplicationTask"]["ReplicationTaskArn"]
+    clock.advance(180)
+    dms.start_replication_task(
+        ReplicationTaskArn=task,
+        StartReplicationTaskType="start-replication",
+        CdcStartPosition="00000014:000000f3:0001",
+    )
+
+    # An endpoint a task uses, and a task that runs, cannot be deleted
+    with pytest.raises(ClientError, match="InvalidResourceStateFault"):
+        dms.delete_endpoint(EndpointArn=source)
+    with pytest.raises(ClientError, match="InvalidResourceStateFault"):
+        dms.delete_replication_task(ReplicationTaskArn=task)
+
+    # Stopped, the task goes; then its endpoints
+    dms.stop_replication_task(ReplicationTaskArn=task)
+    clock.advance(60)
+    dms.delete_replication_task(ReplicationTaskArn=task)
+    for endpoint in (source, target):
+        dms.delete_endpoint(EndpointArn=endpoint)
+    assert runtime.dms_connections.deleted_tasks == ["bak2rds-delete-me"]
+    assert runtime.dms_connections.deleted_endpoints == ["src", "tgt"]

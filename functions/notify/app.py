@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds.models import Milestone, Notice, NotifyPayload
+from bak2rds.models import MigrationState, Milestone, Notice, NotifyPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import notify
 from bak2rds.wiring import services
@@ -17,6 +19,8 @@ def lambda_handler(event: NotifyPayload, context: LambdaContext) -> Milestone | 
         notice = notify.failure(event["failure"], state, execution_arn, services.topic())
         logger.error("Migration failed", extra={"code": notice["code"]})
         return notice
+    # Every milestone and the expiry come after Read Backup Object: the state has a migration.
+    migration_state = cast(MigrationState, state)
     if kind == "APPROVAL_EXPIRED":  # ends the execution: the Fail state needs a code
-        return notify.approval_expired(state, execution_arn, services.topic())
-    return notify.milestone(kind, state, execution_arn, services.topic())
+        return notify.approval_expired(migration_state, execution_arn, services.topic())
+    return notify.milestone(kind, migration_state, execution_arn, services.topic())

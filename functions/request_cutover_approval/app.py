@@ -1,7 +1,8 @@
 """State "Request Cutover Approval": e-mail signed approve/reject links, then wait for them.
 
 Invoked by ``lambda:invoke.waitForTaskToken``: the state machine waits for the approval API,
-not for this function's result. The task token is stored, never logged.
+not for this function's result. The task token is stored, never logged by the function (nor by
+the state machine's log group, which carries no execution data).
 """
 
 from __future__ import annotations

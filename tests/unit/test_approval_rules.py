@@ -26,8 +26,7 @@ EXECUTION = "arn:aws:states:eu-west-1:123456789012:execution:bak2rds-migration:N
 
 
 def _page(outcome: rules.Outcome, request: Request) -> Page:
-    form = pages.DecisionForm(request.expires or "", request.signature or "", outcome.primary)
-    return pages.page(outcome, 60, form)
+    return pages.page(outcome, 60, request.expires or "", request.signature or "")
 
 
 def view(request: Request, deps: Collaborators) -> Page:

@@ -200,3 +200,10 @@ def test_every_stack_parameter_is_described_in_the_readmes_configuration() -> No
     section = readme[readme.index("## Configuration") :].split("\n## ", 1)[0]
     missing = [name for name in TEMPLATE["Parameters"] if f"`{name}`" not in section]
     assert missing == []
+
+
+def test_the_state_machine_log_leaves_out_execution_data_which_holds_the_task_token() -> None:
+    machine = next(
+        r for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
+    )
+    assert machine["Properties"]["Logging"]["IncludeExecutionData"] is False

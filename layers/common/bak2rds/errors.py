@@ -32,7 +32,8 @@ class Bak2RdsError(Exception):
         if self.code not in CATALOGUE:
             raise KeyError(f"{self.code} is not in the error catalogue")
         if self.code not in self.codes:
-            raise KeyError(f"{self.code} belongs to {owner_of(self.code).__name__}, not here")
+            owner = next((c.__name__ for c in leaf_classes() if self.code in c.codes), "no class")
+            raise KeyError(f"{self.code} belongs to {owner}, not {type(self).__name__}")
         self.detail = detail
         super().__init__(f"{self.code}: {detail}")
 
@@ -156,7 +157,13 @@ UNRAISED_CODES = frozenset({"STEP_TIMED_OUT", "APPROVAL_EXPIRED", "INTERNAL_ERRO
 
 
 def leaf_classes() -> list[type[Bak2RdsError]]:
-    return Bak2RdsError.__subclasses__()
+    """Every class below Bak2RdsError, however deep."""
+    found, pending = [], list(Bak2RdsError.__subclasses__())
+    while pending:
+        cls = pending.pop(0)
+        found.append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def owner_of(code: str) -> type[Bak2RdsError]:
@@ -164,7 +171,7 @@ def owner_of(code: str) -> type[Bak2RdsError]:
     for cls in leaf_classes():
         if code in cls.codes:
             return cls
-    return Bak2RdsError
+    raise KeyError(f"no error class carries the code {code}")
 
 
 def for_code(code: str, detail: str) -> Bak2RdsError:

@@ -155,7 +155,7 @@ def _key_stem(state: Mapping[str, Any]) -> str:
 
 def _decided_text(state: MigrationState) -> str:
     approval = state.get("approval")
-    if approval is None:
+    if approval is None or "decided" not in approval:  # no decision: the request expired
         return ""
     decided = approval["decided"]
     return f" at {decided['at']} from {decided['source_ip']} ({_ascii_line(decided['user_agent'])})"

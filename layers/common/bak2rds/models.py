@@ -12,7 +12,7 @@ passes, so a handler returns them as they are. (No ``from __future__ import anno
 here: TypedDict reads ``NotRequired`` from evaluated annotations only.)
 """
 
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict, final
 
 # --------------------------------------------------------------- what each state adds
 
@@ -117,7 +117,7 @@ class ApprovalRequest(TypedDict):
     timeout_seconds: int
 
 
-class Decider(TypedDict):
+class DecidedBy(TypedDict):
     """Who decided the cutover and when, as the approval API saw them."""
 
     at: str
@@ -126,11 +126,12 @@ class Decider(TypedDict):
     approval_id: str
 
 
+@final  # so that "decided" in state["approval"] tells it from a CaughtError
 class Approval(TypedDict):
     """Request Cutover Approval's result (approve) or Record Rejection's (reject)."""
 
     decision: Literal["approved", "rejected"]
-    decided: Decider
+    decided: DecidedBy
     cdc_latency_seconds: NotRequired[float | None]
 
 
@@ -157,6 +158,7 @@ class CdcStop(TypedDict):
     wait_seconds: int
 
 
+@final
 class CaughtError(TypedDict):
     """What a Catch puts in the state (``ResultPath: $.failure``)."""
 
@@ -181,7 +183,8 @@ class MigrationState(TypedDict):
     start_lsn: NotRequired[StartLsn]
     cdc: NotRequired[Cdc]
     approval_request: NotRequired[ApprovalRequest]
-    approval: NotRequired[Approval]
+    # The decision; on the expiry path, the Catch's error (ResultPath $.approval) instead.
+    approval: NotRequired[Approval | CaughtError]
     final_sync: NotRequired[FinalSync]
     cdc_stop: NotRequired[CdcStop]
     failure: NotRequired[CaughtError]
@@ -259,7 +262,9 @@ class WholeStatePayload(TypedDict):
 class NotifyPayload(TypedDict):
     execution_id: str
     event: str  # RESTORE_STARTED, ..., FAILED, APPROVAL_EXPIRED
-    state: MigrationState
+    # The state so far. Only on the failure path can it be something else: when Read Backup
+    # Object fails there is no migration yet, and the state is the S3 event itself.
+    state: MigrationState | dict[str, Any]
     failure: NotRequired[CaughtError]
 
 

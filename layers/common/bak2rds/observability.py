@@ -97,7 +97,11 @@ def step_handler(
         if traces_aws_calls():
             wrapped = _tracer().capture_lambda_handler(wrapped, capture_response=False)
         wrapped = metrics.log_metrics(wrapped)
-        return logger.inject_lambda_context(wrapped, correlation_id_path=correlation_id_path)
+        # log_event=False whatever POWERTOOLS_LOGGER_LOG_EVENT says: payloads carry the task
+        # token (Request Cutover Approval) and link signatures (the approval API).
+        return logger.inject_lambda_context(
+            wrapped, correlation_id_path=correlation_id_path, log_event=False
+        )
 
     return decorate if handler is None else decorate(handler)
 

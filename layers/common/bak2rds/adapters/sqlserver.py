@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
@@ -95,7 +95,7 @@ class Credentials:
     """The master user from Secrets Manager; the password never shows in a repr or a log."""
 
     username: str
-    password: str = field(repr=False)
+    password: str
 
     def __repr__(self) -> str:  # never let a password reach a log line
         return f"Credentials(username={self.username!r}, password=<hidden>)"

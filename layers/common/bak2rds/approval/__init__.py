@@ -12,7 +12,7 @@ The contract with the state machine is named here and checked against the ASL by
 tests/unit/test_definition.py: an approval ends the ``.waitForTaskToken`` task with
 SendTaskSuccess and a ``models.Approval`` whose ``decision`` is ``APPROVED`` ("Cutover
 Approved?" reads it); a rejection with SendTaskFailure, error ``REJECTED_ERROR``, whose cause is
-the JSON ``models.Decider`` that "Record Rejection" turns into an Approval with ``REJECTED``.
+the JSON ``models.DecidedBy`` that "Record Rejection" turns into an Approval with ``REJECTED``.
 """
 
 from __future__ import annotations

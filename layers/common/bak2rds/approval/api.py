@@ -70,8 +70,9 @@ def _request(
 def _respond(
     message: str, request: rules.Request, outcome: rules.Outcome, deps: rules.Collaborators
 ) -> Response[str]:
-    form = pages.DecisionForm(request.expires or "", request.signature or "", outcome.primary)
-    page = pages.page(outcome, deps.latency_threshold_seconds, form)
+    page = pages.page(
+        outcome, deps.latency_threshold_seconds, request.expires or "", request.signature or ""
+    )
     logger.info(
         message,
         extra={

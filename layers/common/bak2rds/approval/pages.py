@@ -1,7 +1,5 @@
 """What the approval API shows: the page each outcome gets, as one small HTML page.
 
-Every value is escaped, no script.
-
 Everything that reaches the page (database name, S3 key, user agent, error text) can be
 chosen by someone else, so each value goes through ``html.escape`` (quotes included) and the
 page carries a Content-Security-Policy without scripts. ``frame-ancestors 'none'`` stops
@@ -92,15 +90,15 @@ _FIXED: dict[str, tuple[int, str, str, str]] = {
 }
 
 
-def page(outcome: Outcome, threshold_seconds: int, form: DecisionForm | None = None) -> Page:
-    """The page of an outcome (``form``: the signed link's parts, for the buttons)."""
+def page(outcome: Outcome, threshold_seconds: int, expires: str = "", signature: str = "") -> Page:
+    """The page of an outcome; ``expires`` and ``signature`` (the signed link's parts) go into
+    the buttons' form of a shown approval."""
     log: dict[str, str] = {"outcome": "not_waiting" if outcome.kind == "void" else outcome.kind}
     if outcome.kind in _FIXED:
         status, title, tone, text = _FIXED[outcome.kind]
         return Page(status, title, tone, paragraphs=(text,), log=log)
     if outcome.kind == "shown":
-        if form is None:
-            raise ValueError("a shown approval needs the link's parts for its buttons")
+        form = DecisionForm(expires, signature, outcome.primary)
         return _shown(outcome, threshold_seconds, form, log)
     status, title, tone, text = _told(outcome, threshold_seconds)
     return Page(status, title, tone, paragraphs=(text,), log=log)
@@ -122,7 +120,7 @@ def _shown(
             "Approve re-checks CDC latency first; if it is above the threshold nothing happens.",
         ),
         facts=_facts(outcome, threshold_seconds),
-        form=DecisionForm(form.expires, form.signature, outcome.primary),
+        form=form,
         log=log,
     )
 

@@ -29,8 +29,7 @@ from typing import Literal, Protocol
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, Decider
 from bak2rds.approval import APPROVED, DECISIONS, REJECTED_ERROR, links
 from bak2rds.errors import Bak2RdsError, CdcTaskFailed
-from bak2rds.models import Approval, ApprovalSummary
-from bak2rds.models import Decider as DecidedBy
+from bak2rds.models import Approval, ApprovalSummary, DecidedBy
 
 _USER_AGENT_LIMIT = 300
 
@@ -149,11 +148,11 @@ def decide(request: Request, deps: Collaborators) -> Outcome:
         "approval_id": record.approval_id,
     }
     try:
-        if latency is not None:
+        if decision == APPROVED:
             output: Approval = {
                 "decision": APPROVED,
                 "decided": decided,
-                "cdc_latency_seconds": latency.seconds,
+                "cdc_latency_seconds": latency.seconds if latency else None,
             }
             delivered = deps.callbacks.succeed(record.task_token, output)
         else:

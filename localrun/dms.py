@@ -210,7 +210,7 @@ class SimulatedDms:
             stand_in.publish_metrics()
             return get_metric_data(backend, **kwargs)
 
-        patches: list[tuple[type, str, Callable[..., Any]]] = [
+        patches: list[Patch] = [
             (DatabaseMigrationServiceBackend, "create_replication_task", create_replication_task),
             (
                 DatabaseMigrationServiceBackend,
@@ -222,9 +222,7 @@ class SimulatedDms:
             (FakeReplicationTask, "to_dict", task_to_dict),
             (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
         ]
-        with contextlib.ExitStack() as stack:
-            for owner, name, replacement in patches:
-                stack.enter_context(mock.patch.object(owner, name, replacement))
+        with patched(patches):
             yield self
 
     def _backend(self) -> DatabaseMigrationServiceBackend:
@@ -391,6 +389,18 @@ class SimulatedDms:
                 for name, value in (("CDCLatencySource", source), ("CDCLatencyTarget", target))
             ],
         )
+
+
+Patch = tuple[type, str, Callable[..., Any]]  # (class, attribute, replacement)
+
+
+@contextlib.contextmanager
+def patched(patches: list[Patch]) -> Iterator[None]:
+    """Replace each class attribute for the duration of the block (moto's backends)."""
+    with contextlib.ExitStack() as stack:
+        for owner, name, replacement in patches:
+            stack.enter_context(mock.patch.object(owner, name, replacement))
+        yield
 
 
 def resource_id() -> str:

@@ -27,17 +27,17 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from unittest import mock
 
 from moto.dms.exceptions import InvalidResourceStateFault, ResourceNotFoundFault
 from moto.dms.models import DatabaseMigrationServiceBackend
 from moto.dms.responses import DatabaseMigrationServiceResponse
 
 from localrun.clock import ManualClock
+from localrun.dms import Patch, patched
 
 # A failed test of a SQL Server endpoint the replication instance cannot reach, in the form
 # DMS's LastFailureMessage takes (an illustration, not a documented text).
@@ -150,16 +150,14 @@ class SimulatedDmsConnections:
             stand_in.deleted_tasks.append(task.id)
             return deleted
 
-        patches: list[tuple[type, str, Callable[..., Any]]] = [
+        patches: list[Patch] = [
             (DatabaseMigrationServiceBackend, "create_endpoint", create),
             (DatabaseMigrationServiceResponse, "test_connection", test_connection),
             (DatabaseMigrationServiceResponse, "describe_connections", describe_connections),
             (DatabaseMigrationServiceBackend, "delete_endpoint", delete),
             (DatabaseMigrationServiceBackend, "delete_replication_task", delete_replication_task),
         ]
-        with contextlib.ExitStack() as stack:
-            for owner, name, replacement in patches:
-                stack.enter_context(mock.patch.object(owner, name, replacement))
+        with patched(patches):
             yield self
 
     def _test(

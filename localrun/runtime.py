@@ -129,18 +129,13 @@ class LocalRuntime:
         dms_task_ready_after: timedelta = timedelta(minutes=3),
         cdc_latency: CdcLatencyProfile | None = None,
     ) -> None:
-        self.parameters = dict(parameters or {})
-        given = sorted(RUNTIME_PARAMETERS & set(self.parameters))
+        given = sorted(RUNTIME_PARAMETERS & set(parameters or {}))
         if given:
             raise ValueError(f"the runtime sets {given} to the resources it creates")
         self.clock = clock or ManualClock()
         self.sql = sql or SimulatedRdsSqlServer(clock=self.clock.now)
         self.template = SamTemplate.load(template_path)
-        self.definition_path = definition_path
-        self.stack_name = stack_name
         self.region = region
-        self.rds_instance_id = rds_instance_id
-        self.dms_databases = (dms_source_database, dms_target_database)
         self.simulation = SimulatedTime(self.clock)
         self.dms = SimulatedDms(
             self.clock, ACCOUNT_ID, region, ready_after=dms_task_ready_after, latency=cdc_latency
@@ -149,7 +144,7 @@ class LocalRuntime:
         self.lambdas = LambdaService(before_each_call=_fresh_container_settings)
         self.deployment = Deployment(
             template=self.template,
-            parameters=self.parameters,
+            parameters=parameters or {},
             definition_path=definition_path,
             stack_name=stack_name,
             region=region,
@@ -179,6 +174,10 @@ class LocalRuntime:
     def definition(self) -> str:
         """The ASL as deployed, every substitution resolved."""
         return self.deployment.definition
+
+    @property
+    def rds_instance_id(self) -> str:
+        return self.deployment.rds_instance_id
 
     @property
     def rds_endpoint(self) -> tuple[str, int]:

@@ -94,9 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fails_with=NO_SPACE if options.fail_restore else None,
     )
     latency = CdcLatencyProfile(initial_seconds=options.cdc_behind_minutes * 60)
-    runtime = LocalRuntime(
-        dms_source_database="Northwind", dms_target_database="Northwind", cdc_latency=latency
-    )
+    runtime = LocalRuntime(cdc_latency=latency)
     out = sys.stdout
     # The handlers' JSON logs go to CloudWatch in AWS; here they would drown the story.
     with contextlib.redirect_stdout(io.StringIO()), runtime:
@@ -197,33 +195,46 @@ def narrate(execution: ExecutionResult) -> list[str]:
     """One line per state entered: simulated time, state name and what it found."""
     lines = []
     start = execution.started_at
-    entered: tuple[str, datetime] | None = None
+    entered: dict[str, datetime] = {}  # by state name: a Parallel's branches interleave
     for event in execution.history:
         kind = str(event["type"])
         if kind.endswith("StateEntered"):
-            entered = (str(event["stateEnteredEventDetails"]["name"]), event["timestamp"])
-            if kind in {"WaitStateEntered", "ChoiceStateEntered"}:
-                continue
+            name = str(event["stateEnteredEventDetails"]["name"])
+            entered[name] = event["timestamp"]
             if kind == "FailStateEntered":
-                lines.append(_line(start, entered, "failed"))
-        elif kind.endswith("StateExited") and entered is not None:
-            name = entered[0]
-            if name.endswith("?") or name.startswith("Wait"):
+                lines.append(_line(start, (name, entered[name]), "failed"))
+        elif kind.endswith("StateExited"):
+            name = str(event["stateExitedEventDetails"]["name"])
+            if name not in entered or name.endswith("?") or name.startswith("Wait"):
                 continue  # the check before a wait already says how long it is
+            if name in _BRANCH_ENDS:
+                continue
             output = json.loads(event["stateExitedEventDetails"].get("output") or "{}")
             caught = output.get("failure") if name != "Notify Failure" else None
             text = f"failed: {caught.get('Error')}" if caught else facts(name, output)
-            lines.append(_line(start, entered, text))
+            lines.append(_line(start, (name, entered[name]), text))
     if execution.status not in {"SUCCEEDED", "RUNNING"}:
         lines.append(f"Execution {execution.status}: {execution.error}")
         lines.append(f"  {execution.cause}")
     return lines
 
 
+# The Parallel state and the Succeed states ending its branches: their branches' lines say it.
+_BRANCH_ENDS = frozenset({"Restore And Prepare CDC", "Restore Done"})
+
+
+def _connection_text(check: dict[str, Any]) -> str:
+    if check.get("successful"):
+        return f"{check.get('endpoint_id')} connects"
+    status, wait = check.get("status"), check.get("wait_seconds")
+    return f"{check.get('endpoint_id')} {status} - next look in {wait} s"
+
+
 def facts(state: str, output: dict[str, Any]) -> str:
     """The key facts a person wants from a state's output."""
     migration, restore = output.get("migration", {}), output.get("restore", {})
     lsn, cdc = output.get("start_lsn", {}), output.get("cdc", {})
+    dms = output.get("dms", {})
     by_state = {
         "Read Backup Object": lambda: (
             f"database [{migration.get('database_name')}] from s3://{migration.get('bucket')}/"
@@ -242,7 +253,13 @@ def facts(state: str, output: dict[str, Any]) -> str:
         "Derive Start LSN": lambda: (
             f"{lsn.get('strategy')} = {lsn.get('dms')} ({lsn.get('numeric')})"
         ),
+        "Create DMS Endpoints": lambda: (
+            f"{dms.get('source_endpoint_id')} reads [{dms.get('source_database')}], "
+            f"{dms.get('target_endpoint_id')} writes [{dms.get('target_database')}]"
+        ),
+        "Test Source Connection": lambda: _connection_text(output.get("source_connection", {})),
         "Create CDC Task": lambda: f"DMS task {cdc.get('task_id')} ({cdc.get('status')})",
+        "Test Target Connection": lambda: _connection_text(output.get("target_connection", {})),
         "Start CDC Task": lambda: (
             f"{cdc.get('status')}, started at {lsn.get('dms')}"
             if cdc.get("started")
@@ -295,6 +312,7 @@ def _cutover_facts(output: dict[str, Any]) -> dict[str, Any]:
     approval, final = output.get("approval") or {}, output.get("final_sync") or {}
     decided, stop = approval.get("decided") or {}, output.get("cdc_stop") or {}
     timeout = (output.get("approval_request") or {}).get("timeout_seconds", 0)
+    cleanup = output.get("dms_cleanup") or {}
     return {
         "Set Approval Timeout": lambda: f"links expire in {timedelta(seconds=timeout)}",
         "Request Cutover Approval": lambda: (
@@ -306,8 +324,13 @@ def _cutover_facts(output: dict[str, Any]) -> dict[str, Any]:
             + (", drained" if final.get("drained") else f" - next in {final.get('wait_seconds')} s")
         ),
         "Stop CDC Task": lambda: f"DMS task {stop.get('task_id')} {stop.get('status')}",
+        "Remove DMS Resources": lambda: (
+            "DMS task and endpoints deleted"
+            if cleanup.get("done")
+            else "DMS task deleting - endpoints next"
+        ),
         "Cutover Complete": lambda: "repoint the application (see the e-mail)",
-        "Cutover Rejected": lambda: "DMS task stopped, RDS database kept",
+        "Cutover Rejected": lambda: "DMS task stopped and deleted, RDS database kept",
     }
 
 

@@ -3,7 +3,8 @@ CloudFormation would, and the values (ARNs, names, endpoints) the runtime then r
 
 Resources the template names but the workflow does not use (alarms, dashboards, log groups,
 permissions) are recorded in ``skipped_resources``. Parameters naming the target instance,
-its secret and the DMS resources are set to resources created here (``RUNTIME_PARAMETERS``).
+its secret, the DMS replication instance and the two DMS secrets are set to resources created
+here (``RUNTIME_PARAMETERS``).
 """
 
 from __future__ import annotations
@@ -44,10 +45,14 @@ RUNTIME_PARAMETERS = frozenset(
         "RdsInstanceIdentifier",
         "RdsMasterUserSecretArn",
         "DmsReplicationInstanceArn",
-        "DmsSourceEndpointArn",
-        "DmsTargetEndpointArn",
+        "DmsSourceSecretArn",
+        "DmsTargetSecretArn",
     }
 )
+# The on-premises SQL Server as the replication instance reaches it (the source secret's
+# host and port); localrun.runtime's simulated servers answer DMS's connection tests there.
+SOURCE_SERVER = ("onprem-sql.example.internal", 1433)
+SOURCE_LOGIN = ("dms_reader", "local-source-password")
 
 
 def client(region: str, service: str) -> Any:
@@ -73,7 +78,6 @@ class Deployment:
         stack_name: str,
         region: str,
         rds_instance_id: str,
-        dms_databases: tuple[str | None, str | None],
         clock: ManualClock,
         sql: SimulatedRdsSqlServer,
         lambdas: LambdaService,
@@ -84,7 +88,6 @@ class Deployment:
         self.stack_name = stack_name
         self.region = region
         self.rds_instance_id = rds_instance_id
-        self.dms_databases = dms_databases
         self.clock = clock
         self.sql = sql
         self.lambdas = lambdas
@@ -108,14 +111,12 @@ class Deployment:
         self._create_role()
         secret_arn = self._create_master_secret()
         self._create_rds_instance()
-        instance_arn, source_arn, target_arn = self._create_dms_resources()
         parameters = {
             **self.parameters,
             "RdsInstanceIdentifier": self.rds_instance_id,
             "RdsMasterUserSecretArn": secret_arn,
-            "DmsReplicationInstanceArn": instance_arn,
-            "DmsSourceEndpointArn": source_arn,
-            "DmsTargetEndpointArn": target_arn,
+            "DmsReplicationInstanceArn": self._create_replication_instance(),
+            **self._create_dms_secrets(),
         }
         resolver = self.resolver = Resolver(self.template, parameters, self.pseudo())
         machines: list[str] = []
@@ -124,6 +125,7 @@ class Deployment:
             "AWS::SNS::Topic": self._create_topic,
             "AWS::SQS::Queue": self._create_queue,
             "AWS::DynamoDB::Table": self._create_table,
+            "AWS::IAM::Role": self._create_iam_role,
             "AWS::SecretsManager::Secret": self._create_generated_secret,
             "AWS::Serverless::HttpApi": self._create_http_api,
             SERVERLESS_FUNCTION: self._create_function_resource,
@@ -183,32 +185,33 @@ class Deployment:
             client(self.region, "rds"), self.rds_instance_id, self.sql.username, self.sql.password
         )
 
-    def _create_dms_resources(self) -> tuple[str, str, str]:
+    def _create_replication_instance(self) -> str:
         dms = client(self.region, "dms")
         instance = dms.create_replication_instance(
             ReplicationInstanceIdentifier=self._physical_name("cdc", limit=63).lower(),
             ReplicationInstanceClass="dms.r5.large",
         )["ReplicationInstance"]
-        instance_arn = self._with_resource_id(str(instance["ReplicationInstanceArn"]))
-        arns = []
-        for role, server, port, database in (
-            ("source", "onprem-sql.example.internal", 1433, self.dms_databases[0]),
-            ("target", *self.rds_endpoint, self.dms_databases[1]),
+        return self._with_resource_id(str(instance["ReplicationInstanceArn"]))
+
+    def _create_dms_secrets(self) -> dict[str, str]:
+        """The two secrets in the JSON DMS reads: username, password, host, port."""
+        secrets_manager = client(self.region, "secretsmanager")
+        arns = {}
+        for parameter, name, (username, password), (host, port) in (
+            ("DmsSourceSecretArn", "dms-source", SOURCE_LOGIN, SOURCE_SERVER),
+            (
+                "DmsTargetSecretArn",
+                "dms-target",
+                (self.sql.username, self.sql.password),
+                self.rds_endpoint,
+            ),
         ):
-            arguments: dict[str, Any] = {
-                "EndpointIdentifier": self._physical_name(role, limit=63).lower(),
-                "EndpointType": role,
-                "EngineName": "sqlserver",
-                "ServerName": server,
-                "Port": port,
-                "Username": self.sql.username,
-                "Password": self.sql.password,
-            }
-            if database is not None:
-                arguments["DatabaseName"] = database
-            endpoint = dms.create_endpoint(**arguments)["Endpoint"]
-            arns.append(str(endpoint["EndpointArn"]))
-        return instance_arn, arns[0], arns[1]
+            value = {"username": username, "password": password, "host": host, "port": port}
+            secret = secrets_manager.create_secret(
+                Name=f"{self.stack_name}/{name}", SecretString=json.dumps(value)
+            )
+            arns[parameter] = str(secret["ARN"])
+        return arns
 
     def _with_resource_id(self, instance_arn: str) -> str:
         """moto names a replication instance ARN after its identifier; DMS uses a resource id."""
@@ -217,6 +220,16 @@ class Deployment:
         instance.arn = f"{instance_arn.rsplit(':', 1)[0]}:{resource_id()}"
         backend.replication_instances[instance.arn] = instance
         return str(instance.arn)
+
+    def _create_iam_role(self, logical_id: str) -> None:
+        """A role, with its trust policy (moto enforces neither it nor the role's policies)."""
+        resolver = self.require_resolver()
+        properties = resolver.resolve(dict(self.template.properties(logical_id)))
+        role = client(self.region, "iam").create_role(
+            RoleName=self._physical_name(logical_id),
+            AssumeRolePolicyDocument=json.dumps(properties["AssumeRolePolicyDocument"]),
+        )["Role"]
+        resolver.provide(logical_id, str(role["RoleName"]), Arn=str(role["Arn"]))
 
     def _make_bucket(self, name: str, versioned: bool) -> None:
         s3 = client(self.region, "s3")

@@ -8,6 +8,8 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
   state); the ``StartReplicationTaskType`` and ``CdcStartPosition`` are recorded and
   checked for a DMS-accepted form (moto drops both); the task is ``starting`` for
   ``starting_for``, then ``running``;
+* ``refuse_task_creation(message)`` makes ``CreateReplicationTask`` fail as DMS refuses a
+  request (``InvalidParameterValueException`` with that message);
 * ``fail(task, message)`` makes a task ``failed`` with DMS's ``StopReason`` and
   ``LastFailureMessage`` (fields moto never returns);
 * while a task runs, DMS publishes ``AWS/DMS`` ``CDCLatencySource``/``CDCLatencyTarget``
@@ -23,6 +25,11 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
   (``InvalidResourceStateFault`` otherwise, as DMS); the task is ``stopping`` for
   ``stopping_for``, then ``stopped`` with ``StopReason`` "Stop Reason NORMAL", and DMS
   publishes no latency after the stop request (moto: ``stopped`` at once);
+* ``DeleteReplicationTask`` is refused while the task is ``starting``, ``running`` or
+  ``stopping`` (``InvalidResourceStateFault``; DMS user guide, "Deleting a replication
+  instance": "you must stop and delete the tasks"); an accepted delete leaves the task
+  ``deleting`` for ``deleting_for`` before it is gone, so its endpoints cannot be deleted
+  until then (moto deletes it at once);
 * ``stop_source_writes(task)`` stands for the operator stopping writes to the source at
   cutover: from then on the latency falls to ``CdcLatencyProfile.drained_seconds`` within
   seconds, as DMS has nothing left to apply.
@@ -100,6 +107,7 @@ class SimulatedTask:
     start_requested_at: datetime | None = None
     failure: str | None = None
     stop_requested_at: datetime | None = None
+    delete_requested_at: datetime | None = None
     writes_stopped_at: datetime | None = None  # the operator stopped writes to the source
     metrics_until: datetime | None = None  # last minute a datapoint was published for
     status_history: list[tuple[datetime, str]] = field(default_factory=list)
@@ -119,6 +127,7 @@ class SimulatedDms:
         starting_for: timedelta = timedelta(minutes=1),
         latency: CdcLatencyProfile | None = None,
         stopping_for: timedelta = timedelta(seconds=40),
+        deleting_for: timedelta = timedelta(seconds=45),
     ) -> None:
         self.clock = clock
         self.account_id = account_id
@@ -126,9 +135,12 @@ class SimulatedDms:
         self.ready_after = ready_after
         self.starting_for = starting_for
         self.stopping_for = stopping_for
+        self.deleting_for = deleting_for
+        self.deleted_tasks: list[str] = []  # identifiers, once DMS has removed them
         self.extra_latency: tuple[datetime, float] | None = None  # since when, how much
         self.latency = latency or CdcLatencyProfile()
         self.tasks: dict[str, SimulatedTask] = {}
+        self.creation_refusal: str | None = None  # refuse_task_creation's message
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ test controls
@@ -143,6 +155,8 @@ class SimulatedDms:
         with self._lock:
             task = self.task(arn_or_identifier)
             self._refresh()
+            if task.arn not in self._backend().replication_tasks:
+                return "deleted"
             return str(self._moto_task(task.arn).status)
 
     def fail(self, arn_or_identifier: str, message: str) -> None:
@@ -150,6 +164,11 @@ class SimulatedDms:
         with self._lock:
             self.task(arn_or_identifier).failure = message
             self._refresh()
+
+    def refuse_task_creation(self, message: str | None) -> None:
+        """From now on CreateReplicationTask fails with ``message`` as DMS's
+        InvalidParameterValueException (None: it works again)."""
+        self.creation_refusal = message
 
     def fall_behind(self, seconds: float) -> None:
         """From now on every task's latency is ``seconds`` higher (a batch job on the
@@ -179,6 +198,8 @@ class SimulatedDms:
         def create_replication_task(
             backend: DatabaseMigrationServiceBackend, **kwargs: Any
         ) -> FakeReplicationTask:
+            if stand_in.creation_refusal is not None:
+                raise InvalidParameterValueException(stand_in.creation_refusal)
             task = create(backend, **kwargs)
             return stand_in._adopt(backend, task)
 
@@ -200,6 +221,11 @@ class SimulatedDms:
                 position=response._get_param("CdcStartPosition"),
             )
 
+        def delete_replication_task(
+            backend: DatabaseMigrationServiceBackend, replication_task_arn: str
+        ) -> FakeReplicationTask:
+            return stand_in._delete(backend, replication_task_arn)
+
         def stop_replication_task(response: DatabaseMigrationServiceResponse) -> str:
             return stand_in._stop(response.dms_backend, response._get_param("ReplicationTaskArn"))
 
@@ -219,6 +245,11 @@ class SimulatedDms:
             ),
             (DatabaseMigrationServiceResponse, "start_replication_task", start_replication_task),
             (DatabaseMigrationServiceResponse, "stop_replication_task", stop_replication_task),
+            (
+                DatabaseMigrationServiceBackend,
+                "delete_replication_task",
+                delete_replication_task,
+            ),
             (FakeReplicationTask, "to_dict", task_to_dict),
             (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
         ]
@@ -297,6 +328,20 @@ class SimulatedDms:
             self._refresh()
             return json.dumps({"ReplicationTask": task.to_dict()})
 
+    def _delete(self, backend: DatabaseMigrationServiceBackend, arn: str) -> FakeReplicationTask:
+        with self._lock:
+            self._refresh()
+            if arn not in backend.replication_tasks or arn not in self.tasks:
+                raise ResourceNotFoundFault("Replication task could not be found.")
+            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            if task.status in {"starting", "running", "stopping"}:
+                raise InvalidResourceStateFault(
+                    f"Replication task {task.id} is {task.status}: stop it before deleting it"
+                )
+            simulated.delete_requested_at = simulated.delete_requested_at or self.clock.now()
+            self._refresh()
+            return task
+
     def _describe(self, task: FakeReplicationTask, described: dict[str, Any]) -> dict[str, Any]:
         simulated = self.tasks.get(task.arn)
         if simulated is None:
@@ -320,6 +365,11 @@ class SimulatedDms:
             task = backend.replication_tasks.get(simulated.arn)
             if task is None:
                 continue
+            deleted = simulated.delete_requested_at
+            if deleted is not None and now >= deleted + self.deleting_for:
+                del backend.replication_tasks[simulated.arn]  # gone, as DMS leaves it
+                self.deleted_tasks.append(simulated.identifier)
+                continue
             status = self._status_at(simulated, now)
             if status != task.status:
                 task.status = status
@@ -327,6 +377,8 @@ class SimulatedDms:
             task.start_date = simulated.start_requested_at
 
     def _status_at(self, task: SimulatedTask, now: datetime) -> str:
+        if task.delete_requested_at is not None:
+            return "deleting"
         if task.failure is not None:
             return "failed"
         if task.stop_requested_at is not None:

@@ -2,10 +2,19 @@
 
 What DMS documents, and what this stand-in does (moto's behaviour in brackets):
 
-* ``CreateEndpoint``: the endpoint is ``active`` (moto: ``creating`` for ever).
+* ``CreateEndpoint``: the endpoint is ``active`` (moto: ``creating`` for ever). An identifier
+  already in use is refused with ``ResourceAlreadyExistsFault`` [moto replaces the endpoint].
+  A secret (``SecretsManagerSecretId``) next to clear-text ``Username``/``Password``/
+  ``ServerName``/``Port`` is refused: "You can't specify both" (DMS API reference,
+  ``MicrosoftSQLServerSettings``).
+* ``DescribeEndpoints`` with filters that match nothing raises ``ResourceNotFoundFault`` as
+  DMS does [moto: an empty list].
 * ``TestConnection`` (DMS API reference, ``TestConnection``, ``Connection``): the connection is
   ``testing`` for ``testing_for``, then ``successful``, or ``failed`` with a
-  ``LastFailureMessage`` when the test controls say the endpoint cannot be reached. Testing
+  ``LastFailureMessage`` when the endpoint cannot be reached: the ``reach`` callback (the
+  runtime's simulated servers: DMS reads the endpoint's secret and connects to its host, port
+  and database; the restored database exists only once the restore ends) or a test control
+  says so. Testing
   again (a retry) starts a new test of the same connection [moto raises ``UnboundLocalError``
   on a second test of the same endpoint, and always succeeds].
 * ``DescribeConnections``: the connections, filtered by ``endpoint-arn`` and
@@ -13,9 +22,8 @@ What DMS documents, and what this stand-in does (moto's behaviour in brackets):
 * ``DeleteEndpoint``: "All tasks associated with the endpoint must be deleted before you can
   delete the endpoint" (DMS API reference, ``DeleteEndpoint``): ``InvalidResourceStateFault``
   while a task uses it [moto deletes it].
-* ``DeleteReplicationTask``: a task is stopped before it is deleted (DMS user guide, "Deleting
-  a replication instance": "you must stop and delete the tasks"): ``InvalidResourceStateFault``
-  while it is ``starting``, ``running`` or ``stopping`` [moto deletes it].
+
+``DeleteReplicationTask`` is modelled by ``localrun.dms`` (the task's lifecycle).
 
 Test controls: ``refuse(endpoint_identifier, message)`` makes every later test of that
 endpoint fail with ``message`` (DMS's text for an unreachable server by default);
@@ -27,13 +35,18 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from moto.dms.exceptions import InvalidResourceStateFault, ResourceNotFoundFault
-from moto.dms.models import DatabaseMigrationServiceBackend
+from moto.dms.exceptions import (
+    InvalidParameterCombinationException,
+    InvalidResourceStateFault,
+    ResourceAlreadyExistsFault,
+    ResourceNotFoundFault,
+)
+from moto.dms.models import DatabaseMigrationServiceBackend, Endpoint
 from moto.dms.responses import DatabaseMigrationServiceResponse
 
 from localrun.clock import ManualClock
@@ -47,7 +60,12 @@ UNREACHABLE = (
     "SQL_ERROR SqlState: 08001 NativeError: 258 Message: [unixODBC][Microsoft][ODBC Driver 18 "
     "for SQL Server]TCP Provider: Error code 0x102"
 )
-_TASK_BUSY = frozenset({"starting", "running", "stopping"})
+_CLEAR_TEXT = ("username", "password", "server_name", "port")
+Reach = Callable[[Endpoint], str | None]  # why DMS cannot connect to it, or None
+
+
+def _reachable(endpoint: Endpoint) -> str | None:
+    return None
 
 
 @dataclass
@@ -83,15 +101,16 @@ class SimulatedDmsConnections:
         account_id: str,
         region: str,
         testing_for: timedelta = timedelta(seconds=20),
+        reach: Reach = _reachable,
     ) -> None:
         self.clock = clock
         self.account_id = account_id
         self.region = region
         self.testing_for = testing_for
+        self.reach = reach
         self.connections: dict[tuple[str, str], SimulatedConnection] = {}
         self.refusals: dict[str, str] = {}  # endpoint identifier -> failure message
         self.deleted_endpoints: list[str] = []  # identifiers, in deletion order
-        self.deleted_tasks: list[str] = []
         self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ test controls
@@ -107,12 +126,29 @@ class SimulatedDmsConnections:
         stand_in = self
         create_endpoint = DatabaseMigrationServiceBackend.create_endpoint
         delete_endpoint = DatabaseMigrationServiceBackend.delete_endpoint
-        delete_task = DatabaseMigrationServiceBackend.delete_replication_task
+        describe_endpoints = DatabaseMigrationServiceBackend.describe_endpoints
 
         def create(backend: DatabaseMigrationServiceBackend, **kwargs: Any) -> Any:
+            identifier = kwargs["endpoint_identifier"]
+            if identifier in backend.endpoints:
+                raise ResourceAlreadyExistsFault(f"Endpoint {identifier} already exists")
+            secret = (kwargs.get("microsoft_sql_server_settings") or {}).get(
+                "SecretsManagerSecretId"
+            )
+            if secret and any(kwargs.get(name) for name in _CLEAR_TEXT):
+                raise InvalidParameterCombinationException(
+                    "Specify either SecretsManagerSecretId and SecretsManagerAccessRoleArn, or "
+                    "UserName, Password, ServerName and Port, not both"
+                )
             endpoint = create_endpoint(backend, **kwargs)
             endpoint.status = "active"
             return endpoint
+
+        def describe(backend: DatabaseMigrationServiceBackend, **kwargs: Any) -> Any:
+            found = describe_endpoints(backend, **kwargs)
+            if kwargs.get("filters") and not found:
+                raise ResourceNotFoundFault("No Endpoints found matching provided filters")
+            return found
 
         def test_connection(response: DatabaseMigrationServiceResponse) -> str:
             return stand_in._test(
@@ -133,29 +169,12 @@ class SimulatedDmsConnections:
                     del stand_in.connections[key]
             return endpoint
 
-        def delete_replication_task(
-            backend: DatabaseMigrationServiceBackend, replication_task_arn: str
-        ) -> Any:
-            # describe first: the DMS stand-in brings task statuses to the simulated time
-            backend.describe_replication_tasks(
-                filters=[{"Name": "replication-task-arn", "Values": [replication_task_arn]}],
-                max_records=100,
-            )
-            task = backend.replication_tasks[replication_task_arn]
-            if task.status in _TASK_BUSY:
-                raise InvalidResourceStateFault(
-                    f"Replication task {task.id} is {task.status}: stop it before deleting it"
-                )
-            deleted = delete_task(backend, replication_task_arn=replication_task_arn)
-            stand_in.deleted_tasks.append(task.id)
-            return deleted
-
         patches: list[Patch] = [
             (DatabaseMigrationServiceBackend, "create_endpoint", create),
             (DatabaseMigrationServiceResponse, "test_connection", test_connection),
             (DatabaseMigrationServiceResponse, "describe_connections", describe_connections),
             (DatabaseMigrationServiceBackend, "delete_endpoint", delete),
-            (DatabaseMigrationServiceBackend, "delete_replication_task", delete_replication_task),
+            (DatabaseMigrationServiceBackend, "describe_endpoints", describe),
         ]
         with patched(patches):
             yield self
@@ -179,7 +198,7 @@ class SimulatedDmsConnections:
                 replication_instance_arn=instance_arn,
                 replication_instance_identifier=instance.id,
                 tested_at=now,
-                failure=self.refusals.get(endpoint.endpoint_identifier),
+                failure=self.refusals.get(endpoint.endpoint_identifier) or self.reach(endpoint),
             )
             self.connections[(instance_arn, endpoint_arn)] = connection
             return json.dumps({"Connection": connection.to_dict(now, self.testing_for)})
@@ -201,6 +220,8 @@ class SimulatedDmsConnections:
     def _refuse_deleting_endpoint_in_use(
         self, backend: DatabaseMigrationServiceBackend, endpoint_arn: str
     ) -> None:
+        # the DMS stand-in removes tasks whose deletion has finished when it is asked
+        backend.describe_replication_tasks(filters=[], max_records=100)
         users = [
             task.id
             for task in backend.replication_tasks.values()

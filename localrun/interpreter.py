@@ -9,7 +9,9 @@ per Task attempt. ``patched_interpreter`` changes only where it reads or spends 
 * history timestamps (``EventManager._get_current_timestamp``), the execution's start date
   (hence ``$$.Execution.StartTime``) and its stop date come from the ``ManualClock``;
 * ``SimulatedTime`` is told when an execution's thread starts and ends (``Execution.start``,
-  ``ExecutionWorker._execution_logic``), and about a crash of the interpreter itself;
+  ``ExecutionWorker._execution_logic``), and about a crash of the interpreter itself; the same
+  for each branch thread of a ``Parallel`` state (``BranchWorker``), whose parent thread parks
+  while it waits for them (``BranchWorkerPool.wait``);
 * a ``.waitForTaskToken`` task (``StateTaskServiceCallback._eval_wait_for_task_token``) parks
   in ``SimulatedTime`` until SendTaskSuccess/SendTaskFailure arrives (``CallbackEndpoint.notify``
   wakes it) or its ``TimeoutSeconds`` pass in simulated time, then fails with
@@ -33,6 +35,12 @@ from unittest import mock
 from moto.core.responses import EmptyResult
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state import state as state_module
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branch_worker import (
+    BranchWorker,
+)
+from moto.stepfunctions.parser.asl.component.state.exec.state_parallel.branches_decl import (
+    BranchWorkerPool,
+)
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
     state_task_service_callback,
 )
@@ -164,6 +172,42 @@ def patched_interpreter(clock: ManualClock, simulation: SimulatedTime) -> Iterat
             ),
         ):
             stack.enter_context(patch)
+        stack.enter_context(_parallel_branches(simulation))
+        yield
+
+
+@contextlib.contextmanager
+def _parallel_branches(simulation: SimulatedTime) -> Iterator[None]:
+    """Each branch thread of a Parallel state counts as running; its parent parks."""
+    branch_start: Any = BranchWorker.start
+    branch_routine: Any = BranchWorker._thread_routine
+
+    def start_branch(worker: Any) -> None:
+        simulation.branch_started()  # counted before the thread runs: no gap to miss
+        try:
+            branch_start(worker)
+        except BaseException:
+            simulation.branch_ended()
+            raise
+
+    def run_branch(worker: Any) -> None:
+        crash: BaseException | None = None
+        try:
+            branch_routine(worker)
+        except BaseException as error:
+            crash = error
+            raise
+        finally:
+            simulation.branch_ended(crash)
+
+    def wait_for_branches(pool: Any) -> None:
+        simulation.wait_for_branches(pool._termination_event.is_set)
+
+    with (
+        mock.patch.object(BranchWorker, "start", start_branch),
+        mock.patch.object(BranchWorker, "_thread_routine", run_branch),
+        mock.patch.object(BranchWorkerPool, "wait", wait_for_branches),
+    ):
         yield
 
 

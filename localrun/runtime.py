@@ -72,7 +72,14 @@ from localrun.approvals import (
 )
 from localrun.backupimage import BackupImage
 from localrun.clock import ManualClock
-from localrun.deploy import ACCOUNT_ID, RUNTIME_PARAMETERS, Deployment, client
+from localrun.deploy import (
+    ACCOUNT_ID,
+    RUNTIME_PARAMETERS,
+    SOURCE_LOGIN,
+    SOURCE_SERVER,
+    Deployment,
+    client,
+)
 from localrun.dms import CdcLatencyProfile, SimulatedDms
 from localrun.dmsconnections import SimulatedDmsConnections
 from localrun.interpreter import INTERPRETER_DIFFERENCES, MOTO_CONFIG, patched_interpreter
@@ -86,6 +93,11 @@ from localrun.template import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# How DMS's LastFailureMessage for a SQL Server endpoint begins (an illustration of its form).
+DMS_TEST_FAILED = (
+    "Test Endpoint failed: Application-Status: 1020912, Application-Message: Failed to connect, "
+    "Application-Detailed-Message: [Microsoft][ODBC Driver 18 for SQL Server]"
+)
 DEFAULT_TEMPLATE = PROJECT_ROOT / "template.yaml"
 
 
@@ -101,8 +113,6 @@ class LocalRuntime:
         template_path: the SAM template (the project's ``template.yaml``).
         definition_path: an ASL file to run instead of the one ``DefinitionUri`` names (its
             ``${...}`` substitutions are resolved the same way).
-        dms_source_database / dms_target_database: ``DatabaseName`` of the DMS source and
-            target endpoints (``None``: the endpoint names no database).
         dms_task_ready_after: how long a new DMS task stays ``creating``.
         cdc_latency: how CDC latency falls once a DMS task runs.
 
@@ -124,8 +134,6 @@ class LocalRuntime:
         stack_name: str = "bak2rds-local",
         region: str = "us-east-1",
         rds_instance_id: str = "bak2rds-target",
-        dms_source_database: str | None = None,
-        dms_target_database: str | None = None,
         dms_task_ready_after: timedelta = timedelta(minutes=3),
         cdc_latency: CdcLatencyProfile | None = None,
     ) -> None:
@@ -140,7 +148,11 @@ class LocalRuntime:
         self.dms = SimulatedDms(
             self.clock, ACCOUNT_ID, region, ready_after=dms_task_ready_after, latency=cdc_latency
         )
-        self.dms_connections = SimulatedDmsConnections(self.clock, ACCOUNT_ID, region)
+        self.dms_connections = SimulatedDmsConnections(
+            self.clock, ACCOUNT_ID, region, reach=self._dms_reaches
+        )
+        # Databases on the simulated source server: every uploaded backup's own database.
+        self.source_databases: set[str] = set()
         self.lambdas = LambdaService(before_each_call=_fresh_container_settings)
         self.deployment = Deployment(
             template=self.template,
@@ -149,7 +161,6 @@ class LocalRuntime:
             stack_name=stack_name,
             region=region,
             rds_instance_id=rds_instance_id,
-            dms_databases=(dms_source_database, dms_target_database),
             clock=self.clock,
             sql=self.sql,
             lambdas=self.lambdas,
@@ -268,8 +279,48 @@ class LocalRuntime:
         etag = str(response["ETag"]).strip('"')
         s3_arn = f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}/{key}"
         self.sql.add_backup(s3_arn, backup)
+        self.source_databases.add(backup.database_name)
         event = self.object_created_event(key, len(content), etag, version_id)
         return Upload(self.bucket, key, version_id, etag, len(content), s3_arn, backup, event)
+
+    def _dms_reaches(self, endpoint: Any) -> str | None:
+        """Why DMS could not connect to ``endpoint`` now (None: it can), as its connection
+        test finds out: it reads the endpoint's secret with the access role and logs in to
+        the secret's host and port, into the endpoint's database."""
+        settings = endpoint.microsoft_sql_server_settings or {}
+        secret_id = settings.get("SecretsManagerSecretId")
+        if not secret_id or not settings.get("SecretsManagerAccessRoleArn"):
+            return f"{DMS_TEST_FAILED} no credentials: the endpoint names no secret"
+        try:
+            text = client(self.region, "secretsmanager").get_secret_value(SecretId=secret_id)
+            secret = json.loads(text["SecretString"])
+        except Exception as error:  # DMS reports any failure to read the secret alike
+            return f"{DMS_TEST_FAILED} could not read secret {secret_id}: {error}"
+        missing = [k for k in ("username", "password", "host", "port") if k not in secret]
+        if missing:
+            return f"{DMS_TEST_FAILED} the secret has no {', '.join(missing)}"
+        database = str(settings.get("DatabaseName") or endpoint.database_name or "")
+        address = (str(secret["host"]), int(secret["port"]))
+        login = (str(secret["username"]), str(secret["password"]))
+        if endpoint.endpoint_type == "target":
+            server, expected, exists = (
+                self.rds_endpoint,
+                (self.sql.username, self.sql.password),
+                (self.sql.database_exists(database)),
+            )
+        else:
+            server, expected = SOURCE_SERVER, SOURCE_LOGIN
+            exists = database.lower() in {name.lower() for name in self.source_databases}
+        if address != server:
+            return f"{DMS_TEST_FAILED} TCP Provider: Error code 0x102 ({address[0]}:{address[1]})"
+        if login != expected:
+            return f"{DMS_TEST_FAILED} Login failed for user '{login[0]}'."
+        if not exists:
+            return (
+                f'{DMS_TEST_FAILED} Cannot open database "{database}" requested by the login. '
+                "The login failed."
+            )
+        return None
 
     def object_created_event(
         self, key: str, size: int, etag: str, version_id: str = ""

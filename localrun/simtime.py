@@ -24,7 +24,12 @@ still expires a callback whose deadline another wake-up passes. A callback that 
 (SendTaskSuccess/Failure) makes its sleeper ``interrupted`` at once, so ``run`` no longer
 counts it as parked while its thread goes on.
 
-Limits: one interpreter thread per execution is assumed (no ``Map``/``Parallel`` states).
+A ``Parallel`` state runs each branch in a thread of its own while the execution's thread
+waits for them: each branch counts as a running thread (``branch_started``/``branch_ended``),
+and the waiting thread parks in ``wait_for_branches``, which is never a wake-up time: it goes
+on when its branches are done, not when the clock says so.
+
+Limits: ``Map`` states are not supported (bak2rds has none).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ class _Sleeper:
     woken: bool = False
     callback: bool = False  # a .waitForTaskToken task: wake_at is its timeout
     interrupted: Callable[[], bool] = _never  # the callback arrived: the thread goes on
+    branches: bool = False  # a Parallel state's thread waiting for its branches
 
 
 class SimulatedTime:
@@ -75,6 +81,21 @@ class SimulatedTime:
             self._running -= 1
             if crash is not None:
                 self._crashes.append(crash)
+            self._condition.notify_all()
+
+    branch_started = execution_started  # a Parallel branch's thread is one more to wait for
+    branch_ended = execution_ended
+
+    def wait_for_branches(self, done: Callable[[], bool]) -> None:
+        """Park the Parallel state's thread until ``done()`` (its branches finished)."""
+        with self._condition:
+            sleeper = _Sleeper(self.clock.now(), interrupted=done, branches=True)
+            self._sleepers.append(sleeper)
+            self._condition.notify_all()
+            while not done() and not self._closed:
+                self._condition.wait(_POLL_SECONDS)
+            if sleeper in self._sleepers:
+                self._sleepers.remove(sleeper)
             self._condition.notify_all()
 
     def sleep(
@@ -143,7 +164,11 @@ class SimulatedTime:
                     return
                 if until_time is not None and self.clock.now() >= until_time:
                     return
-                due = [s for s in self._sleepers if expire_callbacks or not s.callback]
+                due = [
+                    s
+                    for s in self._sleepers
+                    if not s.branches and (expire_callbacks or not s.callback)
+                ]
                 if until_time is not None:
                     due.append(_Sleeper(until_time))  # a wake-up for the caller
                 if not due:
@@ -165,7 +190,7 @@ class SimulatedTime:
         if step > 0:
             self.clock.advance(step)
         now = self.clock.now()
-        for sleeper in [s for s in self._sleepers if s.wake_at <= now]:
+        for sleeper in [s for s in self._sleepers if s.wake_at <= now and not s.branches]:
             sleeper.woken = True
             self._sleepers.remove(sleeper)
         self._condition.notify_all()

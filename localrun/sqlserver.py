@@ -156,6 +156,7 @@ class SimulatedRdsSqlServer:
             ),
             (r"EXEC msdb\.dbo\.rds_task_status @task_id = %d", self._status_by_id),
             (r"EXEC msdb\.dbo\.rds_task_status @db_name = %s", self._status_by_database),
+            (r"EXEC msdb\.dbo\.rds_task_status", self._status_of_all),
             (r"SELECT COUNT\(\*\) FROM sys\.databases WHERE name = %s", self._count_databases),
             (r"SELECT DATEDIFF\(MINUTE, GETUTCDATE\(\), GETDATE\(\)\)", self._utc_offset),
             (
@@ -196,6 +197,9 @@ class SimulatedRdsSqlServer:
             self._task_row(t) for t in self.tasks if t.database_name.lower() == database.lower()
         ]
         return list(TASK_COLUMNS), rows
+
+    def _status_of_all(self) -> tuple[list[str], list[Row]]:
+        return list(TASK_COLUMNS), [self._task_row(t) for t in self.tasks]
 
     def _count_databases(self, database: str) -> tuple[list[str], list[Row]]:
         return [""], [(1 if self._database_exists(database) else 0,)]
@@ -301,6 +305,11 @@ class SimulatedRdsSqlServer:
     def _local(self, moment: datetime) -> datetime:
         """RDS reports times in the instance's time zone, as naive datetimes."""
         return (moment + timedelta(minutes=self.utc_offset_minutes)).replace(tzinfo=None)
+
+    def database_exists(self, database: str) -> bool:
+        """For the other simulators (DMS's target connection test): is it there now?"""
+        self._advance()
+        return self._database_exists(database)
 
     def _database_exists(self, database: str) -> bool:
         return database.lower() in {name.lower() for name in self.databases}

@@ -10,7 +10,7 @@ import copy
 import json
 from pathlib import Path
 
-from bak2rds.models import Cdc, Migration, MigrationState, Restore, StartLsn, Target
+from bak2rds.models import Cdc, DmsResources, Migration, MigrationState, Restore, StartLsn, Target
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 _FULL: MigrationState = json.loads((EVENTS / "stop_cdc_task.json").read_text())["state"]
@@ -26,3 +26,4 @@ TARGET: Target = _FULL["target"]
 RESTORE: Restore = _FULL["restore"]
 START_LSN: StartLsn = _FULL["start_lsn"]
 CDC: Cdc = _FULL["cdc"]
+DMS: DmsResources = _FULL["dms"]

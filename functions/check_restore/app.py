@@ -18,6 +18,8 @@ def lambda_handler(event: CheckRestorePayload, context: LambdaContext) -> Restor
     if restore.get("succeeded"):
         elapsed = restore.get("elapsed_seconds", 0)
         metrics.add_metric("RestoreDurationSeconds", MetricUnit.Seconds, elapsed)
+    if restore.get("queued"):  # waiting for one of RDS's two task slots: not a failure
+        logger.info("Restore queued", extra={"tasks_ahead": restore.get("tasks_ahead", 0)})
     logger.info(
         "Restore progress", extra={k: restore[k] for k in ("lifecycle", "percent_complete")}
     )

@@ -13,6 +13,7 @@ import pymssql
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from localrun import samples
 from localrun.clock import ManualClock
@@ -74,18 +75,15 @@ def world(
             ReplicationInstanceIdentifier="bak2rds-replication",
             ReplicationInstanceClass="dms.t3.medium",
         )["ReplicationInstance"]["ReplicationInstanceArn"]
-        endpoints = {
-            kind: dms.create_endpoint(
-                EndpointIdentifier=f"bak2rds-{kind}",
-                EndpointType=kind,
-                EngineName="sqlserver",
-                DatabaseName="Northwind",
-                ServerName="db.example.internal",
-                Port=1433,
-                Username="dms",
-                Password="dms-password",
-            )["Endpoint"]["EndpointArn"]
-            for kind in ("source", "target")
+        secrets_manager = boto3.client("secretsmanager")
+        dms_secrets = {
+            role: secrets_manager.create_secret(
+                Name=f"dms-{role}",
+                SecretString=json.dumps(
+                    {"username": "dms", "password": "p", "host": f"{role}.example", "port": 1433}
+                ),
+            )["ARN"]
+            for role in ("source", "target")
         }
         topic_arn = boto3.client("sns").create_topic(Name="bak2rds")["TopicArn"]
         iam = boto3.client("iam")
@@ -101,8 +99,10 @@ def world(
             "RDS_INSTANCE_ID": "bak2rds-target",
             "DB_SECRET_ARN": secret_arn,
             "DMS_REPLICATION_INSTANCE_ARN": instance_arn,
-            "DMS_SOURCE_ENDPOINT_ARN": endpoints["source"],
-            "DMS_TARGET_ENDPOINT_ARN": endpoints["target"],
+            "DMS_SECRETS_ACCESS_ROLE_ARN": f"arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/dms-secrets",
+            "DMS_SOURCE_SECRET_ARN": dms_secrets["source"],
+            "DMS_TARGET_SECRET_ARN": dms_secrets["target"],
+            "STACK_NAME": "bak2rds",
             "DMS_TABLE_MAPPINGS": json.dumps(
                 {"rules": [{"rule-type": "selection", "rule-id": "1"}]}
             ),

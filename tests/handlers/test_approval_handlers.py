@@ -69,7 +69,9 @@ def test_the_approval_api_sample_event_gets_a_page_not_an_action(
 
 
 def test_stop_cdc_task_stops_the_task_once_and_only_reads_afterwards(world: World) -> None:
-    cdc = create_cdc_task.lambda_handler(load_event("create_cdc_task"), CONTEXT)
+    create_event = load_event("create_cdc_task")
+    create_event["dms"]["replication_instance_arn"] = world.replication_instance_arn
+    cdc = create_cdc_task.lambda_handler(create_event, CONTEXT)
     dms_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].replication_tasks[
         cdc["task_arn"]
     ].status = "running"

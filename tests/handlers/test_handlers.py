@@ -16,9 +16,12 @@ from functions.check_cdc import app as check_cdc
 from functions.check_restore import app as check_restore
 from functions.check_target import app as check_target
 from functions.create_cdc_task import app as create_cdc_task
+from functions.create_dms_endpoints import app as create_dms_endpoints
 from functions.derive_start_lsn import app as derive_start_lsn
+from functions.dms_connection_test import app as dms_connection_test
 from functions.notify import app as notify
 from functions.read_backup_object import app as read_backup_object
+from functions.remove_dms_resources import app as remove_dms_resources
 from functions.start_cdc_task import app as start_cdc_task
 from functions.start_migration import app as start_migration
 from functions.start_restore import app as start_restore
@@ -89,8 +92,48 @@ def test_start_restore_never_restores_over_an_existing_database(world: World) ->
     assert world.sql.restores_started() == 0
 
 
+def test_the_dms_steps_make_test_and_remove_this_migrations_endpoints_and_task(
+    world: World,
+) -> None:
+    dms = boto3.client("dms")
+    resources = create_dms_endpoints.lambda_handler(load_event("create_dms_endpoints"), CONTEXT)
+    endpoints = {e["EndpointIdentifier"]: e for e in dms.describe_endpoints()["Endpoints"]}
+    source = endpoints[resources["source_endpoint_id"]]
+    assert source["MicrosoftSQLServerSettings"]["DatabaseName"] == "Northwind"
+    assert ":secret:dms-source" in source["MicrosoftSQLServerSettings"]["SecretsManagerSecretId"]
+    assert not source.get("Password") and not source.get("Username")  # only the secret
+    tags = dms.list_tags_for_resource(ResourceArn=source["EndpointArn"])["TagList"]
+    assert {t["Key"]: t["Value"] for t in tags}["bak2rds:execution"] == "Northwind-3f9a1c2b7d4e"
+    again = create_dms_endpoints.lambda_handler(load_event("create_dms_endpoints"), CONTEXT)
+    assert again == resources and len(dms.describe_endpoints()["Endpoints"]) == 2
+
+    test_event = load_event("dms_connection_test")
+    test_event["state"]["dms"] = {
+        **resources,
+        "replication_instance_arn": world.replication_instance_arn,
+    }
+    check = dms_connection_test.lambda_handler(test_event, CONTEXT)
+    assert (check["role"], check["endpoint_id"]) == ("source", resources["source_endpoint_id"])
+
+    create_event = load_event("create_cdc_task")
+    create_event["dms"] = {**resources, "replication_instance_arn": world.replication_instance_arn}
+    cdc = create_cdc_task.lambda_handler(create_event, CONTEXT)
+    dms_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].replication_tasks[
+        cdc["task_arn"]
+    ].status = "stopped"
+    remove_event = load_event("remove_dms_resources")
+    remove_event["state"].update(cdc=cdc, dms=create_event["dms"])
+    first = remove_dms_resources.lambda_handler(remove_event, CONTEXT)
+    remove_event["state"]["dms_cleanup"] = first
+    done = remove_dms_resources.lambda_handler(remove_event, CONTEXT)
+    assert (first["done"], done["done"]) == (False, True)
+    assert not dms.describe_endpoints()["Endpoints"]
+
+
 def test_the_cdc_steps_create_start_and_watch_the_task(world: World) -> None:
-    cdc = create_cdc_task.lambda_handler(load_event("create_cdc_task"), CONTEXT)
+    event = load_event("create_cdc_task")
+    event["dms"]["replication_instance_arn"] = world.replication_instance_arn
+    cdc = create_cdc_task.lambda_handler(event, CONTEXT)
     assert cdc["task_id"] == "bak2rds-northwind-3f9a1c2b7d4e"
     assert cdc["replication_instance_id"] == "bak2rds-replication"
     task = boto3.client("dms").describe_replication_tasks()["ReplicationTasks"][0]

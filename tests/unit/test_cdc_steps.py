@@ -16,9 +16,8 @@ from tests import states
 
 SETTINGS = DmsSettings(
     replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
-    source_endpoint_arn="arn:aws:dms:us-east-1:123456789012:endpoint:SRC",
-    target_endpoint_arn="arn:aws:dms:us-east-1:123456789012:endpoint:TGT",
     table_mappings='{"rules":[]}',
+    stack_name="bak2rds",
 )
 MIGRATION = states.MIGRATION
 NOW = ManualClock().now()
@@ -27,12 +26,7 @@ START_LSN = states.START_LSN
 
 @dataclass
 class FakeDms:
-    endpoints: dict[str, str] = field(
-        default_factory=lambda: {
-            SETTINGS.source_endpoint_arn: "Northwind",
-            SETTINGS.target_endpoint_arn: "",
-        }
-    )
+    specs: list[CdcTaskSpec] = field(default_factory=list)
     tasks: dict[str, ReplicationTask] = field(default_factory=dict)
     started_at: dict[str, str] = field(default_factory=dict)
     created: int = 0
@@ -45,6 +39,7 @@ class FakeDms:
 
     def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask:
         self.created += 1
+        self.specs.append(spec)
         task = ReplicationTask(
             f"arn:aws:dms:us-east-1:123456789012:task:T{self.created}",
             spec.identifier,
@@ -67,9 +62,6 @@ class FakeDms:
     def replication_instance_identifier(self, arn: str) -> str:
         return "ri-name"
 
-    def endpoint_database(self, endpoint_arn: str) -> str:
-        return self.endpoints[endpoint_arn]
-
 
 @dataclass
 class FakeMetrics:
@@ -82,7 +74,7 @@ class FakeMetrics:
 
 
 def _created(dms: FakeDms) -> Cdc:
-    return create_cdc_task.run("Northwind-0123abcd", MIGRATION, START_LSN, dms, SETTINGS)
+    return create_cdc_task.run("Northwind-0123abcd", states.DMS, dms, SETTINGS)
 
 
 def test_the_task_is_created_once_and_found_again_on_retry() -> None:
@@ -95,17 +87,16 @@ def test_the_task_is_created_once_and_found_again_on_retry() -> None:
     assert dms.created == 1
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "database"),
-    [(SETTINGS.target_endpoint_arn, "Pubs"), (SETTINGS.source_endpoint_arn, "Pubs")],
-)
-def test_an_endpoint_for_another_database_is_refused(endpoint: str, database: str) -> None:
+def test_the_task_joins_this_migrations_endpoints_and_is_tagged_with_it() -> None:
     dms = FakeDms()
-    dms.endpoints[endpoint] = database
-    with pytest.raises(DmsRequestRejected) as caught:
-        _created(dms)
-    assert caught.value.code == "DMS_ENDPOINT_MISMATCH"
-    assert dms.created == 0
+    _created(dms)
+    (spec,) = dms.specs
+    assert (spec.source_endpoint_arn, spec.target_endpoint_arn) == (
+        states.DMS["source_endpoint_arn"],
+        states.DMS["target_endpoint_arn"],
+    )
+    assert spec.replication_instance_arn == states.DMS["replication_instance_arn"]
+    assert spec.tags == {"bak2rds:stack": "bak2rds", "bak2rds:execution": "Northwind-0123abcd"}
 
 
 def test_the_task_starts_at_the_start_lsn_only_once_it_is_ready() -> None:

@@ -48,7 +48,17 @@ def payload_keys(state: dict[str, Any]) -> set[str]:
     return {key.removesuffix(".$") for key in parameters}
 
 
-TASKS = {name: s for name, s in ASL["States"].items() if s["Type"] == "Task"}
+def _every_state(states: dict[str, Any]) -> dict[str, Any]:
+    """Every state, those in Parallel states' branches too."""
+    found = dict(states)
+    for state in states.values():
+        for branch in state.get("Branches", []):
+            found.update(_every_state(branch["States"]))
+    return found
+
+
+TASKS = {name: s for name, s in _every_state(ASL["States"]).items() if s["Type"] == "Task"}
+PARALLELS = {name: s for name, s in ASL["States"].items() if s["Type"] == "Parallel"}
 SAMPLES = sorted(path.stem for path in EVENTS.glob("*.json"))
 
 
@@ -93,3 +103,21 @@ def test_a_sample_that_drifts_from_its_type_is_caught() -> None:
     del sample["restore"]["task_id"]
     with pytest.raises(TypeCheckError, match="task_id"):
         check_type(sample, handler_hints("check_restore")["event"])
+
+
+@pytest.mark.parametrize("name", sorted(PARALLELS))
+def test_a_parallel_state_keeps_every_key_its_branches_write(name: str) -> None:
+    """The branches' results are merged back into one state by the ResultSelector: a key a
+    branch writes but the selector drops would be lost without a word."""
+    parallel = PARALLELS[name]
+    assert parallel["ResultPath"] == "$"
+    kept = {key.removesuffix(".$") for key in parallel["ResultSelector"]}
+    assert kept <= set(get_type_hints(MigrationState))
+    written = {
+        task["ResultPath"].removeprefix("$.")
+        for branch in parallel["Branches"]
+        for task in _every_state(branch["States"]).values()
+        if task["Type"] == "Task" and task.get("ResultPath")
+    }
+    assert written <= kept
+    assert {"migration", "target", "restore"} <= kept  # what the state held before

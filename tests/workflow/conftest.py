@@ -29,12 +29,7 @@ def start_runtime(clock: ManualClock, sql_sim: SimulatedRdsSqlServer) -> Iterato
     with ExitStack() as stack:
 
         def start(**options: Any) -> LocalRuntime:
-            settings: dict[str, Any] = {
-                "dms_source_database": DATABASE,
-                "dms_target_database": DATABASE,
-                **options,
-            }
-            return stack.enter_context(LocalRuntime(clock=clock, sql=sql_sim, **settings))
+            return stack.enter_context(LocalRuntime(clock=clock, sql=sql_sim, **options))
 
         yield start
 

@@ -92,7 +92,8 @@ def test_approve_then_drain_then_stop_cdc_and_say_what_to_do_next(
     assert approval["cdc_latency_seconds"] <= 60
     assert done.output["final_sync"]["latency_seconds"] <= 5
     task_arn = done.output["cdc"]["task_arn"]
-    assert runtime.dms.status(task_arn) == "stopped"
+    assert "stopped" in [status for _, status in runtime.dms.task(task_arn).status_history]
+    assert runtime.dms.status(task_arn) == "deleted"  # stopped, then removed with its endpoints
     assert headlines(runtime)[-1] == "cutover complete"
     complete = runtime.notifications()[-1].message
     assert "Point the application at the RDS instance" in complete
@@ -121,7 +122,9 @@ def test_reject_stops_cdc_and_keeps_the_database(
     assert done.output["approval"]["decision"] == "rejected"
     check_type(done.output, MigrationState)  # Record Rejection wrote an Approval
     assert done.output["approval"]["decided"]["source_ip"] == "198.51.100.99"
-    assert runtime.dms.status(done.output["cdc"]["task_arn"]) == "stopped"
+    task_arn = done.output["cdc"]["task_arn"]
+    assert "stopped" in [status for _, status in runtime.dms.task(task_arn).status_history]
+    assert runtime.dms.status(task_arn) == "deleted"
     assert headlines(runtime)[-1] == "cutover rejected"
     assert "nothing was dropped" in runtime.notifications()[-1].message
     assert "Northwind" in sql_sim.databases

@@ -77,7 +77,10 @@ def test_a_restore_ending_in_error_fails_with_its_code_and_task_info(
     notice = failure_notice(runtime)
     assert f"Error: {code}" in notice
     assert task_info.splitlines()[-1] in notice  # RDS's own words reach the DBA
-    assert "Northwind" not in sql_sim.databases and runtime.dms.tasks == {}
+    assert "Northwind" not in sql_sim.databases
+    # DMS was prepared during the restore; nothing was started, and what was made is kept
+    assert all(task.start_requested_at is None for task in runtime.dms.tasks.values())
+    assert "DMS resources of this migration are kept" in notice
 
 
 def test_a_cancelled_restore_fails_with_restore_cancelled(
@@ -99,7 +102,7 @@ def test_a_cancelled_restore_fails_with_restore_cancelled(
         "[bak2rds] Northwind: FAILED RESTORE_CANCELLED",
     ]
     assert "was cancelled" in failure_notice(runtime)
-    assert runtime.dms.tasks == {}
+    assert all(task.start_requested_at is None for task in runtime.dms.tasks.values())
 
 
 def test_a_dms_task_failing_while_catching_up_fails_with_dms_task_failed(

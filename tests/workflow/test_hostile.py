@@ -211,7 +211,7 @@ def test_an_odd_but_valid_name_migrates_with_valid_aws_names_and_messages(
     start_runtime: StartRuntime, key: str
 ) -> None:
     database = key.rsplit("/", 1)[-1][:-4]
-    runtime = start_runtime(dms_source_database="Sales", dms_target_database=database)
+    runtime = start_runtime()
     backup = samples.backup_in_s3("Sales", restore_duration=timedelta(minutes=5))
     upload_and_deliver(runtime, key, backup=backup)
 

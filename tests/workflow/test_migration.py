@@ -16,7 +16,7 @@ from pymssql import exceptions as pymssql_errors
 
 from localrun import samples
 from localrun.runtime import LocalRuntime
-from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from localrun.sqlserver import SimulatedRdsSqlServer
 from tests.workflow.conftest import StartRuntime
 
 pytestmark = pytest.mark.workflow
@@ -64,7 +64,7 @@ def test_an_upload_is_restored_and_caught_up_by_cdc_from_the_backups_first_lsn(
         "Check Target",
         "Start Restore",
         "Notify Restore Started",
-        "Wait For Restore",
+        "Restore And Prepare CDC",
     ]
     assert execution.state_names[-2:] == ["Set Approval Timeout", "Request Cutover Approval"]
     assert_milestones_published(runtime)
@@ -155,59 +155,6 @@ def test_the_same_object_event_delivered_again_starts_no_second_execution_or_res
     assert len(runtime.executions()) == 1
     assert sql_sim.restores_started() == 1
     assert_milestones_published(runtime)
-
-
-def test_two_databases_migrate_at_once(
-    start_runtime: StartRuntime, sql_sim: SimulatedRdsSqlServer
-) -> None:
-    # Given endpoints that name no database (one endpoint pair serves both migrations)
-    runtime = start_runtime(dms_source_database=None, dms_target_database=None)
-    backups = {
-        "Northwind": samples.backup_in_s3(restore_duration=timedelta(hours=2)),
-        "Sales": BackupInS3(
-            "Sales", 31000000010000007, 31000000010100001, 31000000011000001, timedelta(hours=3)
-        ),
-    }
-    for name, backup in backups.items():
-        runtime.deliver(runtime.upload(f"incoming/{name}.bak", backup).event)
-
-    executions = runtime.run_until_done()
-
-    assert [e.waiting_for_approval for e in executions] == [True, True]
-    restores = {task.database_name: task for task in sql_sim.tasks}
-    assert sorted(restores) == ["Northwind", "Sales"]
-    assert all(task.lifecycle == "SUCCESS" for task in restores.values())
-    starts = [task.started_at for task in restores.values() if task.started_at is not None]
-    ends = [task.finished_at for task in restores.values() if task.finished_at is not None]
-    assert len(starts) == len(ends) == 2 and max(starts) < min(ends)  # they ran side by side
-    positions = {runtime.dms.task(e.data["cdc"]["task_arn"]).cdc_start_position for e in executions}
-    assert positions == {"00000014:000000f3:0001", "0000001f:00000064:0007"}
-    for name in backups:
-        headlines = [
-            n.subject.removeprefix(f"[bak2rds] {name}: ")
-            for n in runtime.notifications()
-            if n.attributes.get("database") == name
-        ]
-        assert len(headlines) == 4
-        assert (headlines[0], headlines[-1]) == (
-            "restore started",
-            "ready for cutover, approve or reject",
-        )
-
-
-def test_a_dms_target_endpoint_for_another_database_stops_before_cdc(
-    start_runtime: StartRuntime,
-) -> None:
-    runtime = start_runtime(dms_source_database="Sales", dms_target_database="Sales")
-
-    runtime.start_migration(KEY, BACKUP)
-    (execution,) = runtime.run_until_done()
-
-    assert (execution.status, execution.error) == ("FAILED", "DMS_ENDPOINT_MISMATCH")
-    assert runtime.dms.tasks == {}
-    assert [n.subject for n in runtime.notifications()][-1] == (
-        "[bak2rds] Northwind: FAILED DMS_ENDPOINT_MISMATCH"
-    )
 
 
 def test_the_start_lsn_strategy_parameter_reaches_the_dms_task(

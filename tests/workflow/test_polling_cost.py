@@ -2,7 +2,8 @@
 
 A 24-hour restore and 3 days of CDC catch-up must stay within 2,500 history events and 400
 state transitions (a Standard execution dies at 25,000 events), and a finished restore must be
-seen within max(60 s, 5 % of its duration). `make bench` prints the same figures next to
+seen within max(60 s, 5 % of its duration), and CDC start within 60 s of it (DMS is prepared
+during the restore). `make bench` prints the same figures next to
 fixed 30-second polling.
 """
 
@@ -29,7 +30,8 @@ def test_adaptive_polling_meets_the_targets_for_a_restore_and_3_days_of_catch_up
         run = bench.run_migration(restore, bench.CATCH_UP)
 
     results = bench.run_targets(run)
-    assert len(results) == (3 if restore == bench.TARGET_RESTORE else 1)
+    # detection latency and CDC start after the restore; the budgets for the 24 h restore
+    assert len(results) == (4 if restore == bench.TARGET_RESTORE else 2)
     assert [line for met, line in results if not met] == []
 
     # and the same scenario polled every 30 s would end at the history quota

@@ -30,8 +30,8 @@ TABLE_MAPPINGS = '{"rules":[]}'
 def create_task(runtime: LocalRuntime, identifier: str) -> str:
     dms = boto3.client("dms")
     source, target = (
-        runtime.function("CreateCdcTaskFunction").environment[name]
-        for name in ("DMS_SOURCE_ENDPOINT_ARN", "DMS_TARGET_ENDPOINT_ARN")
+        new_endpoint(runtime, f"{identifier}-src"),
+        new_endpoint(runtime, f"{identifier}-tgt", "target"),
     )
     created = dms.create_replication_task(
         ReplicationTaskIdentifier=identifier,
@@ -158,14 +158,19 @@ def test_parameters_are_checked_as_cloudformation_checks_them(start_runtime: Sta
         start_runtime(parameters={"RdsInstanceIdentifier": "mine"})
 
 
-def new_endpoint(identifier: str, role: Literal["source", "target"] = "source") -> str:
+def new_endpoint(
+    runtime: LocalRuntime, identifier: str, role: Literal["source", "target"] = "source"
+) -> str:
+    """An endpoint of database Sales, with the deployed secret of its role."""
+    runtime.source_databases.add("Sales")
+    secret = runtime.parameter("DmsSourceSecretArn" if role == "source" else "DmsTargetSecretArn")
     endpoint = boto3.client("dms").create_endpoint(
         EndpointIdentifier=identifier,
         EndpointType=role,
         EngineName="sqlserver",
         MicrosoftSQLServerSettings={
             "DatabaseName": "Sales",
-            "SecretsManagerSecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:s",
+            "SecretsManagerSecretId": secret,
             "SecretsManagerAccessRoleArn": "arn:aws:iam::123456789012:role/dms-secrets",
         },
     )["Endpoint"]
@@ -184,7 +189,7 @@ def test_a_dms_connection_test_takes_time_can_fail_and_can_be_retried(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
     dms, instance = boto3.client("dms"), runtime.parameter("DmsReplicationInstanceArn")
-    reachable, unreachable = new_endpoint("src-ok"), new_endpoint("src-down")
+    reachable, unreachable = new_endpoint(runtime, "src-ok"), new_endpoint(runtime, "src-down")
     runtime.dms_connections.refuse("src-down")
 
     for endpoint in (reachable, unreachable):
@@ -208,7 +213,7 @@ def test_dms_resources_are_deleted_only_in_the_order_dms_allows(
     runtime: LocalRuntime, clock: ManualClock
 ) -> None:
     dms = boto3.client("dms")
-    source, target = new_endpoint("src"), new_endpoint("tgt", "target")
+    source, target = new_endpoint(runtime, "src"), new_endpoint(runtime, "tgt", "target")
     task = dms.create_replication_task(
         ReplicationTaskIdentifier="bak2rds-delete-me",
         SourceEndpointArn=source,
@@ -230,11 +235,59 @@ def test_dms_resources_are_deleted_only_in_the_order_dms_allows(
     with pytest.raises(ClientError, match="InvalidResourceStateFault"):
         dms.delete_replication_task(ReplicationTaskArn=task)
 
-    # Stopped, the task goes; then its endpoints
+    # Stopped, the task is deleting for a while, and its endpoints stay until it is gone
     dms.stop_replication_task(ReplicationTaskArn=task)
     clock.advance(60)
     dms.delete_replication_task(ReplicationTaskArn=task)
+    assert runtime.dms.status(task) == "deleting"
+    with pytest.raises(ClientError, match="InvalidResourceStateFault"):
+        dms.delete_endpoint(EndpointArn=source)
+    clock.advance(60)
     for endpoint in (source, target):
         dms.delete_endpoint(EndpointArn=endpoint)
-    assert runtime.dms_connections.deleted_tasks == ["bak2rds-delete-me"]
+    assert runtime.dms.deleted_tasks == ["bak2rds-delete-me"]
     assert runtime.dms_connections.deleted_endpoints == ["src", "tgt"]
+
+
+def test_dms_connection_tests_find_what_dms_would_and_endpoints_are_refused_as_dms_does(
+    runtime: LocalRuntime, clock: ManualClock
+) -> None:
+    dms, instance = boto3.client("dms"), runtime.parameter("DmsReplicationInstanceArn")
+    # The restored database does not exist yet: DMS cannot open it
+    target = new_endpoint(runtime, "tgt-early", "target")
+    dms.test_connection(ReplicationInstanceArn=instance, EndpointArn=target)
+    clock.advance(30)
+    failed = connection_of(target)
+    assert failed["Status"] == "failed"
+    assert 'Cannot open database "Sales"' in failed["LastFailureMessage"]
+    # A secret without host and port is not enough for DMS
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="no-host", SecretString='{"username": "u", "password": "p"}'
+    )["ARN"]
+    partial = dms.create_endpoint(
+        EndpointIdentifier="src-partial",
+        EndpointType="source",
+        EngineName="sqlserver",
+        MicrosoftSQLServerSettings={
+            "DatabaseName": "Sales",
+            "SecretsManagerSecretId": secret,
+            "SecretsManagerAccessRoleArn": "arn:aws:iam::123456789012:role/dms-secrets",
+        },
+    )["Endpoint"]["EndpointArn"]
+    dms.test_connection(ReplicationInstanceArn=instance, EndpointArn=partial)
+    clock.advance(30)
+    assert "the secret has no host, port" in connection_of(partial)["LastFailureMessage"]
+    # An identifier in use, and a secret next to clear-text credentials, are refused
+    with pytest.raises(ClientError, match="ResourceAlreadyExistsFault"):
+        new_endpoint(runtime, "tgt-early", "target")
+    with pytest.raises(ClientError, match="InvalidParameterCombination"):
+        dms.create_endpoint(
+            EndpointIdentifier="src-both",
+            EndpointType="source",
+            EngineName="sqlserver",
+            Username="dms",
+            Password="secret",
+            MicrosoftSQLServerSettings={"SecretsManagerSecretId": secret},
+        )
+    with pytest.raises(ClientError, match="ResourceNotFoundFault"):
+        dms.describe_endpoints(Filters=[{"Name": "endpoint-id", "Values": ["nothing-here"]}])

@@ -202,8 +202,26 @@ _ENTRIES = (
     # CDC with DMS
     CatalogueEntry(
         "DMS_ENDPOINT_MISMATCH",
-        "The DMS target endpoint points at another database than the one restored.",
-        "Set the target endpoint's database name to the restored database.",
+        "The database DMS reads on the source is not the one the restored backup was taken "
+        "of (msdb's restore history names another).",
+        "Upload the backup again with metadata source-database set to the database the "
+        "backup was taken of; the restored copy is kept, drop it first.",
+    ),
+    CatalogueEntry(
+        "DMS_SOURCE_UNREACHABLE",
+        "DMS's connection test from the replication instance to the source SQL Server failed.",
+        "Read DMS's message. Check the route and security groups from the replication "
+        "instance to the server and port in the source secret, the login and password in it, "
+        "that the database exists, and the SSL mode (require needs the server to accept "
+        "encryption). The restore, if it started, goes on: the RDS copy is kept.",
+    ),
+    CatalogueEntry(
+        "DMS_TARGET_UNREACHABLE",
+        "DMS's connection test from the replication instance to the restored database on "
+        "RDS failed.",
+        "Read DMS's message. Check the instance's security group admits the replication "
+        "instance, that the target secret's host and port are the instance's endpoint and its "
+        "login can open the restored database, and the SSL mode.",
     ),
     CatalogueEntry(
         "DMS_REQUEST_REJECTED",

@@ -53,6 +53,18 @@ def _https_url(name: str, raw: str) -> str:
     return raw.rstrip("/")
 
 
+# SslMode values DMS takes for SQL Server; verify-full also needs a CA certificate
+# (DMS user guide, "Using SSL with AWS Database Migration Service"), which bak2rds does not
+# import, so it offers the two that need none.
+SSL_MODES = ("none", "require")
+
+
+def _ssl_mode(name: str, raw: str) -> str:
+    if raw not in SSL_MODES:
+        raise ConfigurationError(f"{name} must be one of {', '.join(SSL_MODES)}, got {raw!r}")
+    return raw
+
+
 def _table_mappings(name: str, raw: str) -> str:
     try:
         document: Any = json.loads(raw)
@@ -109,9 +121,21 @@ class LsnSettings(Settings):
 @dataclass(frozen=True)
 class DmsSettings(Settings):
     replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
-    source_endpoint_arn: str = variable("DMS_SOURCE_ENDPOINT_ARN")
-    target_endpoint_arn: str = variable("DMS_TARGET_ENDPOINT_ARN")
     table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # compact JSON
+    stack_name: str = variable("STACK_NAME")  # tagged on what bak2rds creates
+
+
+@dataclass(frozen=True)
+class DmsEndpointSettings(Settings):
+    """How this stack's DMS endpoints reach the source server and the RDS instance."""
+
+    replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
+    access_role_arn: str = variable("DMS_SECRETS_ACCESS_ROLE_ARN")  # the role DMS assumes
+    source_secret_arn: str = variable("DMS_SOURCE_SECRET_ARN")
+    source_ssl_mode: str = variable("DMS_SOURCE_SSL_MODE", _ssl_mode, "require")
+    target_secret_arn: str = variable("DMS_TARGET_SECRET_ARN")
+    target_ssl_mode: str = variable("DMS_TARGET_SSL_MODE", _ssl_mode, "require")
+    stack_name: str = variable("STACK_NAME")  # tagged on what bak2rds creates
 
 
 @dataclass(frozen=True)

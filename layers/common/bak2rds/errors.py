@@ -127,6 +127,12 @@ class DmsRequestRejected(Bak2RdsError):
     codes = ("DMS_REQUEST_REJECTED", "DMS_ENDPOINT_MISMATCH")
 
 
+class DmsEndpointUnreachable(Bak2RdsError):
+    """DMS's connection test of an endpoint, from the replication instance, failed."""
+
+    codes = ("DMS_SOURCE_UNREACHABLE", "DMS_TARGET_UNREACHABLE")
+
+
 class CdcTaskFailed(Bak2RdsError):
     codes = ("DMS_TASK_FAILED", "DMS_TASK_STOPPED")
 

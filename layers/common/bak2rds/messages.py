@@ -13,6 +13,7 @@ from typing import Any
 
 from bak2rds.catalogue import CatalogueEntry
 from bak2rds.models import ApprovalSummary, BackupFacts, MigrationState
+from bak2rds.naming import dms_endpoint_identifier, dms_task_identifier
 
 SUBJECT_LIMIT = 99
 MILESTONES = (
@@ -82,16 +83,30 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
         ]
         if restore.get("reused_existing_task"):
             lines.append("The task already existed for this upload and was reused.")
+        if restore.get("queued"):
+            lines.append(
+                "Queued, not failed: RDS runs at most two backup or restore tasks at a time and "
+                f"{restore.get('tasks_ahead')} are running; this one starts when one of them "
+                "ends."
+            )
+        lines.append(
+            "While it restores, bak2rds prepares DMS: this migration's endpoints, a test of "
+            f"the source connection, the CDC task (source database "
+            f"[{migration.get('source_database', '?')}])."
+        )
     elif kind == "RESTORE_FINISHED":
         took = duration_text(float(restore.get("elapsed_seconds", 0)))
         headline = f"restore finished in {took}"
         lines = [f"RDS restore task {restore.get('task_id')} restored [{database}] in {took}."]
     elif kind == "CDC_STARTED":
         headline = f"CDC started at {lsn.get('dms')}"
+        dms = state.get("dms", {})
         lines = [
             f"DMS task {cdc.get('task_id')} replicates changes from source database "
             f"[{lsn.get('source_database')}] into [{database}], starting at LSN "
             f"{lsn.get('dms')} ({lsn.get('numeric')}, strategy {lsn.get('strategy')}).",
+            f"Endpoints: {dms.get('source_endpoint_id')} (source) and "
+            f"{dms.get('target_endpoint_id')} (target); both tested successfully.",
         ]
     elif kind == "READY_FOR_CUTOVER":
         headline = "ready for cutover"
@@ -111,6 +126,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"[{database}] on RDS was kept as it is: nothing was dropped. The source stays the "
             "system of record. To migrate again later, drop or rename the RDS database "
             "yourself and upload a new backup.",
+            *dms_cleanup_lines(state),
         ]
     else:
         raise ValueError(f"unknown milestone {kind!r}")
@@ -131,7 +147,9 @@ def failure(
             f"Detail: {detail}",
             f"What to do: {entry.action}",
             "",
+            *_restore_still_running(state, database),
             "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
+            *(_dms_left_behind(state, execution_arn) if "restore" in state else []),
             f"Execution: {console_link(execution_arn)}",
         ]
     )
@@ -146,6 +164,35 @@ def subject(database: str, headline: str) -> str:
 def _ascii_line(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "replace").decode()
     return "".join(ch if ch.isprintable() else "?" for ch in folded)[:60]
+
+
+def _restore_still_running(state: Mapping[str, Any], database: str) -> list[str]:
+    """A failure beside the restore (DMS's preparation) does not stop RDS's restore task."""
+    restore = state.get("restore")
+    if not restore or restore.get("succeeded"):
+        return []
+    task = restore.get("task_id")
+    return [
+        f"RDS restore task {task} was not finished when this happened: RDS goes on with it, "
+        f"and [{database}] will be on the instance when it ends (bak2rds no longer watches "
+        f"it). To stop it: EXEC msdb.dbo.rds_cancel_task @task_id = {task};",
+    ]
+
+
+def _dms_left_behind(state: Mapping[str, Any], execution_arn: str) -> list[str]:
+    """What this migration may have made in DMS, kept after a failure or an expiry, and how
+    to remove it (identifiers derive from the execution name, whatever the state holds)."""
+    execution = execution_arn.rsplit(":", 1)[-1]
+    task = state.get("cdc", {}).get("task_id") or dms_task_identifier(execution)
+    source, target = (dms_endpoint_identifier(execution, role) for role in ("source", "target"))
+    return [
+        f"DMS resources of this migration are kept: task {task}, endpoints {source} and "
+        f"{target} (those that were created). To remove them, the task first:",
+        f"  aws dms describe-replication-tasks --filters Name=replication-task-id,Values={task}",
+        "  aws dms delete-replication-task --replication-task-arn <its ARN>",
+        f"  aws dms describe-endpoints --filters Name=endpoint-id,Values={source},{target}",
+        "  aws dms delete-endpoint --endpoint-arn <each ARN>",
+    ]
 
 
 def _key_stem(state: Mapping[str, Any]) -> str:
@@ -175,7 +222,25 @@ def _cutover_complete_lines(state: MigrationState, database: str) -> list[str]:
         f"{target.get('port')} (database [{database}]).",
         "2. Keep the source database read-only and do not drop it until the application runs "
         "well on RDS: it is your way back.",
-        f"3. Delete the DMS task {cdc.get('task_id')} when you no longer need its logs.",
+        "",
+        *dms_cleanup_lines(state),
+    ]
+
+
+def dms_cleanup_lines(state: MigrationState) -> list[str]:
+    """What became of this migration's DMS task and endpoints after the cutover."""
+    cleanup, dms = state.get("dms_cleanup"), state.get("dms", {})
+    task = state.get("cdc", {}).get("task_id")
+    if cleanup is not None and cleanup.get("done"):
+        return [
+            f"DMS task {task} and endpoints {dms.get('source_endpoint_id')} and "
+            f"{dms.get('target_endpoint_id')} were deleted (only this migration's)."
+        ]
+    failure = state.get("dms_cleanup_failure", {})
+    return [
+        f"Deleting DMS task {task} and its endpoints failed ({failure.get('Error', '?')}); "
+        "they are kept. Delete the task in the DMS console, then endpoints "
+        f"{dms.get('source_endpoint_id')} and {dms.get('target_endpoint_id')}.",
     ]
 
 
@@ -192,6 +257,7 @@ def approval_expired(
             "caught up with the source.",
             f"What to do: {entry.action}",
             "",
+            *_dms_left_behind(state, execution_arn),
             f"Execution: {console_link(execution_arn)}",
         ]
     )

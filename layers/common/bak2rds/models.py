@@ -50,6 +50,10 @@ class Migration(TypedDict):
     etag: str
     s3_arn: str
     backup: BackupFacts
+    # The database DMS reads on the source server: the header's, or x-amz-meta-source-database,
+    # or (a compressed backup without that metadata) the target's name.
+    source_database: str
+    source_database_from: Literal["header", "metadata", "database name"]
 
 
 class Target(TypedDict):
@@ -74,6 +78,9 @@ class Restore(TypedDict):
     wait_seconds: int
     elapsed_seconds: NotRequired[int]
     succeeded: NotRequired[bool]
+    # RDS runs two backup/restore tasks at a time; later ones wait in CREATED, queued.
+    queued: NotRequired[bool]
+    tasks_ahead: NotRequired[int]  # tasks running on the instance while this one waits
 
 
 class BackupLsns(TypedDict):
@@ -91,6 +98,39 @@ class StartLsn(TypedDict):
     backup: BackupLsns
     source_database: str
     backup_finished_at: str | None
+
+
+class DmsResources(TypedDict):
+    """Create DMS Endpoints: this migration's endpoints, made during the restore."""
+
+    replication_instance_arn: str
+    source_endpoint_arn: str
+    source_endpoint_id: str
+    source_database: str
+    target_endpoint_arn: str
+    target_endpoint_id: str
+    target_database: str
+
+
+class ConnectionCheck(TypedDict):
+    """Test Source Connection / Test Target Connection: one endpoint's connection test."""
+
+    role: Literal["source", "target"]
+    endpoint_id: str
+    status: str  # DMS's: testing, successful (failed raises)
+    started_at: str
+    successful: bool
+    wait_seconds: int
+
+
+class DmsCleanup(TypedDict):
+    """Remove DMS Resources: this migration's task and endpoints, deleted after the cutover."""
+
+    started_at: str
+    task_gone: bool
+    endpoints_deleted: list[str]
+    done: bool
+    wait_seconds: int
 
 
 class Cdc(TypedDict):
@@ -180,6 +220,9 @@ class MigrationState(TypedDict):
     migration: Migration
     target: NotRequired[Target]
     restore: NotRequired[Restore]
+    dms: NotRequired[DmsResources]
+    source_connection: NotRequired[ConnectionCheck]
+    target_connection: NotRequired[ConnectionCheck]
     start_lsn: NotRequired[StartLsn]
     cdc: NotRequired[Cdc]
     approval_request: NotRequired[ApprovalRequest]
@@ -187,6 +230,8 @@ class MigrationState(TypedDict):
     approval: NotRequired[Approval | CaughtError]
     final_sync: NotRequired[FinalSync]
     cdc_stop: NotRequired[CdcStop]
+    dms_cleanup: NotRequired[DmsCleanup]
+    dms_cleanup_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
     failure: NotRequired[CaughtError]
     failure_notice: NotRequired[Notice]
     expiry_notice: NotRequired[Notice]
@@ -225,11 +270,25 @@ class DeriveStartLsnPayload(TypedDict):
     target: Target
 
 
+class CreateDmsEndpointsPayload(TypedDict):
+    execution_id: str
+    execution_name: str
+    migration: Migration
+
+
+class ConnectionTestPayload(TypedDict):
+    """Reads its own earlier answer, absent on the first run, from the whole state."""
+
+    execution_id: str
+    role: Literal["source", "target"]
+    state: MigrationState
+
+
 class CreateCdcTaskPayload(TypedDict):
     execution_id: str
     execution_name: str
     migration: Migration
-    start_lsn: StartLsn
+    dms: DmsResources
 
 
 class StartCdcTaskPayload(TypedDict):
@@ -256,6 +315,14 @@ class WholeStatePayload(TypedDict):
     """Check Final Sync and Stop CDC Task read keys that are absent on their first run."""
 
     execution_id: str
+    state: MigrationState
+
+
+class RemoveDmsResourcesPayload(TypedDict):
+    """The whole state, as for Stop CDC Task: "dms_cleanup" is absent on the first look."""
+
+    execution_id: str
+    execution_name: str  # what the resources are tagged with
     state: MigrationState
 
 

@@ -116,3 +116,10 @@ def _ascii_slug(text: str, keep: str) -> str:
     allowed = re.escape(keep)
     slug = re.sub(rf"[^A-Za-z0-9{allowed}]+", "_" if "_" in keep else "-", ascii_text)
     return slug.strip("_-")
+
+
+def dms_endpoint_identifier(execution: str, role: str) -> str:
+    """This migration's ``source`` or ``target`` endpoint: the task's identifier plus the role,
+    within the same rules (letters, digits, single hyphens, at most 255 characters)."""
+    suffix = f"-{role}"
+    return dms_task_identifier(execution)[: 255 - len(suffix)].rstrip("-") + suffix

@@ -1,4 +1,4 @@
-"""AWS DMS: the CDC-only replication task of one migration."""
+"""AWS DMS: the endpoints and the CDC-only replication task of one migration."""
 
 from __future__ import annotations
 
@@ -70,9 +70,129 @@ class CdcTaskSpec:
     tags: dict[str, str]
 
 
+@dataclass(frozen=True)
+class EndpointSpec:
+    """A SQL Server endpoint to create. Credentials, server and port are in the secret:
+    DMS takes either a secret or clear-text UserName/Password/ServerName/Port, never both
+    (DMS API reference, ``MicrosoftSQLServerSettings``)."""
+
+    identifier: str
+    role: str  # "source" or "target" (DMS's EndpointType)
+    database_name: str
+    secret_arn: str
+    access_role_arn: str
+    ssl_mode: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class DmsEndpoint:
+    arn: str
+    identifier: str
+    role: str
+    database_name: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ConnectionTest:
+    """A connection test of one endpoint from the replication instance."""
+
+    status: str  # testing, successful, failed, deleting
+    failure_message: str
+
+
 class Dms:
     def __init__(self, dms_client: Any) -> None:
         self._dms = dms_client
+
+    # ------------------------------------------------------------------ endpoints
+    def find_endpoint(self, identifier: str) -> DmsEndpoint | None:
+        try:
+            with aws_call("DMS DescribeEndpoints"):
+                response = self._dms.describe_endpoints(
+                    Filters=[{"Name": "endpoint-id", "Values": [identifier]}]
+                )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":  # DMS's answer to "no match"
+                return None
+            raise
+        endpoints = response.get("Endpoints", [])
+        return self._endpoint(endpoints[0]) if endpoints else None
+
+    def create_endpoint(self, spec: EndpointSpec) -> DmsEndpoint:
+        """Create the endpoint; one that already exists (a retry that lost the answer to
+        an earlier CreateEndpoint) is found and returned instead."""
+        try:
+            with aws_call("DMS CreateEndpoint"):
+                response = self._dms.create_endpoint(
+                    EndpointIdentifier=spec.identifier,
+                    EndpointType=spec.role,
+                    EngineName="sqlserver",
+                    DatabaseName=spec.database_name,
+                    SslMode=spec.ssl_mode,
+                    MicrosoftSQLServerSettings={
+                        "DatabaseName": spec.database_name,
+                        "SecretsManagerSecretId": spec.secret_arn,
+                        "SecretsManagerAccessRoleArn": spec.access_role_arn,
+                    },
+                    Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+                )
+        except ClientError as error:
+            if error_code(error) == "ResourceAlreadyExistsFault":
+                found = self.find_endpoint(spec.identifier)
+                if found is not None:
+                    return found
+            mapped = _rejected(error)
+            raise (mapped or error) from error
+        return self._endpoint(response["Endpoint"])
+
+    def test_connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest:
+        with aws_call("DMS TestConnection", permanent=_rejected):
+            response = self._dms.test_connection(
+                ReplicationInstanceArn=instance_arn, EndpointArn=endpoint_arn
+            )
+        return _connection(response["Connection"])
+
+    def connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest | None:
+        with aws_call("DMS DescribeConnections", permanent=_rejected):
+            response = self._dms.describe_connections(
+                Filters=[
+                    {"Name": "endpoint-arn", "Values": [endpoint_arn]},
+                    {"Name": "replication-instance-arn", "Values": [instance_arn]},
+                ]
+            )
+        connections = response.get("Connections", [])
+        return _connection(connections[0]) if connections else None
+
+    def delete_endpoint(self, arn: str) -> None:
+        """Delete the endpoint; one already gone is not an error."""
+        try:
+            with aws_call("DMS DeleteEndpoint"):
+                self._dms.delete_endpoint(EndpointArn=arn)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":
+                return
+            mapped = _rejected(error)
+            raise (mapped or error) from error
+
+    def tags(self, arn: str) -> dict[str, str]:
+        with aws_call("DMS ListTagsForResource", permanent=_rejected):
+            response = self._dms.list_tags_for_resource(ResourceArn=arn)
+        return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("TagList", [])}
+
+    def _endpoint(self, raw: dict[str, Any]) -> DmsEndpoint:
+        settings = raw.get("MicrosoftSQLServerSettings") or {}
+        arn = str(raw["EndpointArn"])
+        return DmsEndpoint(
+            arn=arn,
+            identifier=str(raw.get("EndpointIdentifier", "")),
+            role=str(raw.get("EndpointType", "")).lower(),
+            database_name=str(settings.get("DatabaseName") or raw.get("DatabaseName") or ""),
+            tags=self.tags(arn),
+        )
+
+    # ------------------------------------------------------------------ tasks
 
     def find_task(self, identifier: str) -> ReplicationTask | None:
         try:
@@ -121,6 +241,18 @@ class Dms:
             )
         return _task(response["ReplicationTask"])
 
+    def delete_task(self, arn: str) -> ReplicationTask | None:
+        """Ask DMS to delete the (stopped) task; None once it is gone."""
+        try:
+            with aws_call("DMS DeleteReplicationTask"):
+                response = self._dms.delete_replication_task(ReplicationTaskArn=arn)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":
+                return None
+            mapped = _rejected(error)
+            raise (mapped or error) from error
+        return _task(response["ReplicationTask"])
+
     def stop_task(self, arn: str) -> ReplicationTask:
         """Ask DMS to stop the task; a task that is not running is left as it is."""
         try:
@@ -145,19 +277,6 @@ class Dms:
             raise DmsRequestRejected(f"the DMS replication instance {arn} does not exist")
         return str(instances[0]["ReplicationInstanceIdentifier"])
 
-    def endpoint_database(self, endpoint_arn: str) -> str:
-        """The database name a DMS endpoint is configured for ("" when it names none)."""
-        with aws_call("DMS DescribeEndpoints", permanent=_rejected):
-            response = self._dms.describe_endpoints(
-                Filters=[{"Name": "endpoint-arn", "Values": [endpoint_arn]}]
-            )
-        endpoints = response.get("Endpoints", [])
-        if not endpoints:
-            raise DmsRequestRejected(f"the DMS endpoint {endpoint_arn} does not exist")
-        endpoint = endpoints[0]
-        settings = endpoint.get("MicrosoftSQLServerSettings") or {}
-        return str(settings.get("DatabaseName") or endpoint.get("DatabaseName") or "")
-
 
 def _task(raw: dict[str, Any]) -> ReplicationTask:
     return ReplicationTask(
@@ -167,4 +286,10 @@ def _task(raw: dict[str, Any]) -> ReplicationTask:
         stop_reason=str(raw.get("StopReason", "")),
         last_failure_message=str(raw.get("LastFailureMessage", "")),
         started=bool(raw.get("ReplicationTaskStartDate")),
+    )
+
+
+def _connection(raw: dict[str, Any]) -> ConnectionTest:
+    return ConnectionTest(
+        status=str(raw.get("Status", "")), failure_message=str(raw.get("LastFailureMessage", ""))
     )

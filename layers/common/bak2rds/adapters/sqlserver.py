@@ -33,6 +33,7 @@ START_RESTORE = (
 START_RESTORE_WITH_KMS = START_RESTORE + ", @kms_master_key_arn = %s"
 TASK_STATUS_BY_ID = "EXEC msdb.dbo.rds_task_status @task_id = %d"
 TASK_STATUS_BY_DATABASE = "EXEC msdb.dbo.rds_task_status @db_name = %s"
+TASK_STATUS_ALL = "EXEC msdb.dbo.rds_task_status"
 DATABASE_EXISTS = "SELECT COUNT(*) FROM sys.databases WHERE name = %s"
 # Minutes the instance's clock is ahead of UTC (RDS for SQL Server has a time zone option,
 # and rds_task_status reports times in it).
@@ -166,6 +167,11 @@ class SqlServer:
 
     def restore_tasks_for(self, database: str) -> list[RestoreTask]:
         return [_restore_task(row) for row in self._query(TASK_STATUS_BY_DATABASE, (database,))]
+
+    def tasks_in_progress(self) -> int:
+        """Backup and restore tasks of any database that RDS is running now."""
+        rows = self._query(TASK_STATUS_ALL, ())
+        return sum(1 for row in rows if row.get("lifecycle") == "IN_PROGRESS")
 
     def database_exists(self, database: str) -> bool:
         rows = self._query(DATABASE_EXISTS, (database,))

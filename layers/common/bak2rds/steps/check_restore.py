@@ -9,6 +9,7 @@ from bak2rds.clock import parse_timestamp
 from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed, for_code
 from bak2rds.models import Restore
 from bak2rds.polling import next_restore_wait
+from bak2rds.steps.start_restore import queue_position
 
 
 def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
@@ -25,6 +26,7 @@ def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
         raise RestoreTaskCancelled(f"restore task {task_id} was cancelled: {task.task_info}")
     elapsed = max(0.0, (now - parse_timestamp(restore["started_at"])).total_seconds())
     succeeded = task.lifecycle == "SUCCESS"
+    position = queue_position(task, sql)
     return {
         **restore,
         "lifecycle": task.lifecycle,
@@ -32,4 +34,6 @@ def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
         "elapsed_seconds": int(elapsed),
         "succeeded": succeeded,
         "wait_seconds": 0 if succeeded else next_restore_wait(elapsed, task.percent_complete),
+        "queued": position["queued"],
+        "tasks_ahead": position["tasks_ahead"],
     }

@@ -8,7 +8,7 @@ changes replayed twice converge through the task's apply-error policies.
 from __future__ import annotations
 
 from bak2rds.adapters.sqlserver import SqlServer
-from bak2rds.errors import RestoreHistoryMissing
+from bak2rds.errors import DmsRequestRejected, RestoreHistoryMissing
 from bak2rds.lsn import Lsn
 from bak2rds.models import Migration, StartLsn
 from bak2rds.preflight import check_restored_matches
@@ -31,6 +31,15 @@ def run(migration: Migration, sql: SqlServer, strategy: str) -> StartLsn:
     }
     # The header read before the restore must be what msdb says was restored.
     check_restored_matches(migration["backup"], lsns)
+    # The DMS source endpoint reads migration["source_database"]: replaying another
+    # database's log onto this copy would corrupt it.
+    if backup.source_database.lower() != migration["source_database"].lower():
+        raise DmsRequestRejected(
+            f"the restored backup was taken of database {backup.source_database!r}, but DMS "
+            f"reads {migration['source_database']!r} on the source "
+            f"(from the {migration['source_database_from']})",
+            code="DMS_ENDPOINT_MISMATCH",
+        )
     start = lsns[strategy]
     return {
         "strategy": strategy,

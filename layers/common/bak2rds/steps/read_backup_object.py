@@ -6,11 +6,11 @@ the database name, then the backup's own header (one ranged GET of at most 1 MiB
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from bak2rds.adapters.s3 import ObjectFacts
 from bak2rds.backupfile import HEADER_READ_BYTES
-from bak2rds.errors import InvalidBackupObject
+from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName
 from bak2rds.models import Migration
 from bak2rds.naming import database_name_from_key, validate_database_name
 from bak2rds.preflight import inspect_backup
@@ -18,6 +18,7 @@ from bak2rds.s3event import parse_object_created
 
 MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # RDS restores at most 5 TB from one file
 DATABASE_NAME_METADATA = "database-name"  # x-amz-meta-database-name
+SOURCE_DATABASE_METADATA = "source-database"  # the database DMS reads on the source server
 
 
 class BucketReader(Protocol):
@@ -66,6 +67,14 @@ def run(event: dict[str, Any], bucket: BucketReader, partition: str) -> Migratio
         uploaded.bucket, facts.key, facts.version_id, min(facts.size, HEADER_READ_BYTES)
     )
     backup = inspect_backup(first_bytes, where)
+    source_override = facts.metadata.get(SOURCE_DATABASE_METADATA)
+    source_from: Literal["header", "metadata", "database name"]
+    if source_override is not None:
+        source_database, source_from = _source_database(source_override, where), "metadata"
+    elif "source_database" in backup:
+        source_database, source_from = backup["source_database"], "header"
+    else:  # compressed: Derive Start LSN compares it with msdb once restored
+        source_database, source_from = database, "database name"
     return {
         "database_name": database,
         "database_name_from": "metadata" if override is not None else "key",
@@ -76,4 +85,17 @@ def run(event: dict[str, Any], bucket: BucketReader, partition: str) -> Migratio
         "etag": facts.etag,
         "s3_arn": f"arn:{partition}:s3:::{uploaded.bucket}/{facts.key}",
         "backup": backup,
+        "source_database": source_database,
+        "source_database_from": source_from,
     }
+
+
+def _source_database(name: str, where: str) -> str:
+    """A source database name from metadata: any name SQL Server takes (sysname), nothing
+    that cannot be one (empty, too long, control characters)."""
+    if not name or len(name) > 128 or any(ord(ch) < 32 for ch in name):
+        raise InvalidDatabaseName(
+            f"{where}: metadata {SOURCE_DATABASE_METADATA}={name[:140]!r} is not a SQL Server "
+            "database name (1 to 128 characters, no control characters)"
+        )
+    return name

@@ -14,6 +14,7 @@ step looks at the restore tasks RDS already has for the database:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from bak2rds.adapters.sqlserver import RestoreTask, SqlServer
 from bak2rds.errors import DatabaseAlreadyExists, RestoreAlreadyRunning
@@ -21,6 +22,8 @@ from bak2rds.models import Migration, Restore
 from bak2rds.polling import FIRST_WAIT_SECONDS
 
 RESTORE_TASK_TYPES = frozenset({"RESTORE_DB"})
+# RDS runs at most two native backup/restore tasks at a time and queues the rest.
+MAX_CONCURRENT_TASKS = 2
 
 
 def run(
@@ -45,6 +48,7 @@ def run(
         started = sql.start_restore(database, s3_arn, kms_key_arn)
     else:
         started = ours
+    position = queue_position(started, sql)
     return {
         "task_id": started.task_id,
         "lifecycle": started.lifecycle,
@@ -52,7 +56,23 @@ def run(
         "reused_existing_task": ours is not None,
         "started_at": now.isoformat(),
         "wait_seconds": FIRST_WAIT_SECONDS,
+        "queued": position["queued"],
+        "tasks_ahead": position["tasks_ahead"],
     }
+
+
+class QueuePosition(TypedDict):
+    queued: bool
+    tasks_ahead: int
+
+
+def queue_position(task: RestoreTask, sql: SqlServer) -> QueuePosition:
+    """Whether RDS holds the task back because its concurrent tasks are all busy: a task
+    in CREATED while that many others run waits its turn; that is not a failure."""
+    if task.lifecycle != "CREATED":
+        return {"queued": False, "tasks_ahead": 0}
+    running = sql.tasks_in_progress()
+    return {"queued": running >= MAX_CONCURRENT_TASKS, "tasks_ahead": running}
 
 
 def _task_of_this_migration(

@@ -1,0 +1,92 @@
+"""Create DMS Endpoints: this migration's source and target endpoints, made once.
+
+Runs beside the restore. The source endpoint reads the database the backup was taken of on
+the source server; the target endpoint writes the database being restored (it exists only
+once the restore ends, so only the source is tested now). Identifiers derive from the
+execution name, so a retry after a crash between ``CreateEndpoint`` and the next state finds
+what it made. An endpoint with this migration's name that bak2rds did not tag for this
+execution is never used: it belongs to something else.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bak2rds.adapters.dms import DmsEndpoint, EndpointSpec
+from bak2rds.config import DmsEndpointSettings
+from bak2rds.errors import DmsRequestRejected
+from bak2rds.models import DmsResources, Migration
+from bak2rds.naming import dms_endpoint_identifier
+
+EXECUTION_TAG = "bak2rds:execution"
+STACK_TAG = "bak2rds:stack"
+
+
+class EndpointMaker(Protocol):
+    """What this step needs of DMS (``bak2rds.adapters.dms.Dms`` in AWS)."""
+
+    def find_endpoint(self, identifier: str) -> DmsEndpoint | None: ...
+    def create_endpoint(self, spec: EndpointSpec) -> DmsEndpoint: ...
+
+
+def tags(settings: DmsEndpointSettings, execution_name: str) -> dict[str, str]:
+    """The tags on everything bak2rds creates in DMS: cleanup deletes only what has them."""
+    return {STACK_TAG: settings.stack_name, EXECUTION_TAG: execution_name}
+
+
+def run(
+    execution_name: str,
+    migration: Migration,
+    dms: EndpointMaker,
+    settings: DmsEndpointSettings,
+) -> DmsResources:
+    wanted = tags(settings, execution_name)
+    source = _endpoint(
+        dms,
+        EndpointSpec(
+            identifier=dms_endpoint_identifier(execution_name, "source"),
+            role="source",
+            database_name=migration["source_database"],
+            secret_arn=settings.source_secret_arn,
+            access_role_arn=settings.access_role_arn,
+            ssl_mode=settings.source_ssl_mode,
+            tags=wanted,
+        ),
+    )
+    target = _endpoint(
+        dms,
+        EndpointSpec(
+            identifier=dms_endpoint_identifier(execution_name, "target"),
+            role="target",
+            database_name=migration["database_name"],
+            secret_arn=settings.target_secret_arn,
+            access_role_arn=settings.access_role_arn,
+            ssl_mode=settings.target_ssl_mode,
+            tags=wanted,
+        ),
+    )
+    return {
+        "replication_instance_arn": settings.replication_instance_arn,
+        "source_endpoint_arn": source.arn,
+        "source_endpoint_id": source.identifier,
+        "source_database": source.database_name,
+        "target_endpoint_arn": target.arn,
+        "target_endpoint_id": target.identifier,
+        "target_database": target.database_name,
+    }
+
+
+def _endpoint(dms: EndpointMaker, spec: EndpointSpec) -> DmsEndpoint:
+    endpoint = dms.find_endpoint(spec.identifier) or dms.create_endpoint(spec)
+    if endpoint.tags.get(EXECUTION_TAG) != spec.tags[EXECUTION_TAG]:
+        raise DmsRequestRejected(
+            f"a DMS endpoint named {spec.identifier} exists but was not made by this migration "
+            f"(tag {EXECUTION_TAG} is {endpoint.tags.get(EXECUTION_TAG)!r}); bak2rds does not "
+            "use or change it"
+        )
+    if endpoint.role != spec.role or endpoint.database_name.lower() != spec.database_name.lower():
+        raise DmsRequestRejected(
+            f"DMS endpoint {spec.identifier} is a {endpoint.role} endpoint of database "
+            f"{endpoint.database_name!r}, not the {spec.role} of {spec.database_name!r}"
+        )
+    return endpoint

@@ -228,3 +228,59 @@ def test_the_state_machine_log_leaves_out_execution_data_which_holds_the_task_to
         r for r in TEMPLATE["Resources"].values() if r["Type"] == "AWS::Serverless::StateMachine"
     )
     assert machine["Properties"]["Logging"]["IncludeExecutionData"] is False
+
+
+def _statements(logical_id: str) -> list[dict[str, Any]]:
+    policies = RESOURCES[logical_id]["Properties"]["Policies"]
+    return [s for policy in policies if "Statement" in policy for s in policy["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return action if isinstance(action, list) else [action]
+
+
+def test_dms_reads_only_the_two_endpoint_secrets_through_a_role_only_dms_assumes() -> None:
+    role = RESOURCES["DmsSecretsAccessRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    # the regional service principal the DMS guide names for secrets access
+    assert trust["Principal"] == {"Service": {"Fn::Sub": "dms.${AWS::Region}.amazonaws.com"}}
+    (policy,) = role["Policies"]
+    read, kms = policy["PolicyDocument"]["Statement"]
+    assert read["Action"] == "secretsmanager:GetSecretValue"
+    assert read["Resource"] == [{"Ref": "DmsSourceSecretArn"}, {"Ref": "DmsTargetSecretArn"}]
+    assert kms["Fn::If"][0] == "HasDmsSecretsKmsKey"  # Decrypt only on the customer key given
+
+
+def test_dms_resources_are_made_and_deleted_only_with_this_stacks_tag() -> None:
+    stack_tag = {"Ref": "AWS::StackName"}
+    create = next(
+        s for s in _statements("CreateDmsEndpointsFunction") if "dms:CreateEndpoint" in _actions(s)
+    )
+    assert create["Condition"] == {"StringEquals": {"aws:RequestTag/bak2rds:stack": stack_tag}}
+    delete = next(
+        s for s in _statements("RemoveDmsResourcesFunction") if "dms:DeleteEndpoint" in _actions(s)
+    )
+    assert set(_actions(delete)) == {"dms:DeleteEndpoint", "dms:DeleteReplicationTask"}
+    assert delete["Condition"] == {"StringEquals": {"aws:ResourceTag/bak2rds:stack": stack_tag}}
+    passing = next(
+        s for s in _statements("CreateDmsEndpointsFunction") if "iam:PassRole" in _actions(s)
+    )
+    assert passing["Resource"] == {"Fn::GetAtt": ["DmsSecretsAccessRole", "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "dms.amazonaws.com"}}
+
+
+def test_no_function_may_change_dms_resources_it_cannot_name() -> None:
+    """Describe calls take no resource; anything that creates, starts, stops or deletes is
+    scoped to DMS ARNs of this account and region (Service Authorization Reference)."""
+    read_only = ("dms:Describe", "dms:List")
+    for logical_id in FUNCTIONS:
+        for statement in _statements(logical_id):
+            changing = [
+                a
+                for a in _actions(statement)
+                if a.startswith("dms:") and not a.startswith(read_only)
+            ]
+            if changing:
+                assert statement["Resource"] != "*", (logical_id, changing)
+                assert "dms:*" not in changing

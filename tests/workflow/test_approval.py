@@ -147,6 +147,11 @@ def test_no_decision_in_time_expires_the_approval_and_leaves_cdc_running(
     assert headlines(runtime)[-1] == "approval expired, CDC left running"
     (task,) = runtime.dms.tasks.values()
     assert runtime.dms.status(task.arn) == "running"
+    # its DMS task and endpoints are kept, and the e-mail says how to remove them
+    expired = runtime.notifications()[-1].message
+    assert f"task {task.identifier}, endpoints {task.identifier}-source" in expired
+    assert "aws dms delete-replication-task" in expired
+    assert runtime.dms_connections.deleted_endpoints == []
     # The links expired with the task: a late click gets a clear page and changes nothing
     late = press(runtime, email.approve_link, "approve")
     assert late.status == 410 and "expired" in late.body

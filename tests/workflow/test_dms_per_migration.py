@@ -3,6 +3,7 @@ prepared while the restore runs, tested, and removed after the cutover."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -77,6 +78,8 @@ def test_three_databases_dropped_at_once_each_migrate_with_their_own_dms_resourc
         if n.attributes.get("event") == "RESTORE_STARTED"
     }
     assert "Queued, not failed" in started["Pubs"]
+    queued = [n.subject for n in runtime.notifications() if n.attributes["database"] == "Pubs"]
+    assert queued[0] == "[bak2rds] Pubs: restore queued behind 2 RDS tasks"
     assert "2 are running" in started["Pubs"]
     assert not any(n.attributes.get("event") == "FAILED" for n in runtime.notifications())
 
@@ -225,3 +228,28 @@ def test_a_crash_right_after_create_endpoint_reuses_the_endpoint_on_retry(
     assert sorted(e["EndpointIdentifier"] for e in endpoints) == sorted(
         dms_endpoint_identifier(execution.name, role) for role in ("source", "target")
     )
+
+
+def test_no_dms_credential_reaches_the_state_the_logs_or_the_emails(
+    runtime: LocalRuntime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The endpoints hold only secret ARNs; the passwords stay in Secrets Manager."""
+    secrets = boto3.client("secretsmanager")
+    passwords = {
+        json.loads(secrets.get_secret_value(SecretId=runtime.parameter(name))["SecretString"])[
+            "password"
+        ]
+        for name in ("DmsSourceSecretArn", "DmsTargetSecretArn")
+    }
+    runtime.start_migration("incoming/Northwind.bak", FLEET["Pubs"])
+    (execution,) = runtime.run_until_done()
+
+    assert execution.waiting_for_approval
+    seen = [
+        json.dumps(execution.history, default=str),
+        json.dumps(boto3.client("dms").describe_endpoints()["Endpoints"], default=str),
+        *(n.message for n in runtime.notifications()),
+        capsys.readouterr().out,  # the handlers' log lines
+    ]
+    for password in passwords:
+        assert not any(password in text for text in seen)

@@ -225,9 +225,11 @@ _ENTRIES = (
     ),
     CatalogueEntry(
         "DMS_REQUEST_REJECTED",
-        "DMS rejected the request to create or start the CDC task.",
-        "Read the DMS message; check the replication instance and endpoints are available "
-        "and their connections test successfully.",
+        "DMS rejected a request: to create this migration's endpoints or CDC task, to start "
+        "the task, or to delete them after the cutover; or a resource with this migration's "
+        "name was not made by it.",
+        "Read the DMS message; check the replication instance is available, the table "
+        "mappings, and that nothing else uses the bak2rds-<execution> names.",
     ),
     CatalogueEntry(
         "DMS_TASK_FAILED",

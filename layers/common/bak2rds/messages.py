@@ -75,7 +75,8 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
     source = f"s3://{migration.get('bucket', '?')}/{migration.get('key', '?')}"
     restore, lsn, cdc = state.get("restore", {}), state.get("start_lsn", {}), state.get("cdc", {})
     if kind == "RESTORE_STARTED":
-        headline = "restore started"
+        queued = f"queued behind {restore.get('tasks_ahead')} RDS tasks"
+        headline = "restore " + (queued if restore.get("queued") else "started")
         lines = [
             f"RDS restore task {restore.get('task_id')} is restoring {source} "
             f"({migration.get('size_bytes', 0):,} bytes) into [{database}].",

@@ -201,6 +201,21 @@ class SimulatedCrash(Exception):
     """
 
 
+def crash_once_after(method: Callable[..., Any], what: str) -> Callable[..., Any]:
+    """``method``, except that its first call raises ``SimulatedCrash`` after it returned:
+    the function died (memory, timeout) after the call it made took effect."""
+    crashed: list[bool] = []
+
+    def crashing(*args: Any, **kwargs: Any) -> Any:
+        result = method(*args, **kwargs)
+        if not crashed:
+            crashed.append(True)
+            raise SimulatedCrash(what)
+        return result
+
+    return crashing
+
+
 def _marshal(value: Any) -> Any:
     if isinstance(value, Decimal):  # the runtime writes Decimal as a JSON number
         return float(value)

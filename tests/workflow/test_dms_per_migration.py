@@ -4,7 +4,6 @@ prepared while the restore runs, tested, and removed after the cutover."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from unittest import mock
@@ -15,7 +14,7 @@ import pytest
 from bak2rds.adapters.dms import Dms
 from bak2rds.naming import dms_endpoint_identifier
 from localrun import samples
-from localrun.lambdas import SimulatedCrash
+from localrun.lambdas import crash_once_after
 from localrun.results import ExecutionResult
 from localrun.runtime import LocalRuntime
 from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
@@ -201,23 +200,14 @@ def test_a_task_dms_refuses_to_create_stops_the_migration_during_the_restore(
     assert execution.stopped_at - execution.started_at < timedelta(minutes=5)
 
 
-def crash_once_after(method: Callable[..., Any]) -> Callable[..., Any]:
-    crashed: list[bool] = []
-
-    def crashing(*args: Any, **kwargs: Any) -> Any:
-        result = method(*args, **kwargs)
-        if not crashed:
-            crashed.append(True)
-            raise SimulatedCrash("the function was killed right after CreateEndpoint returned")
-        return result
-
-    return crashing
-
-
 def test_a_crash_right_after_create_endpoint_reuses_the_endpoint_on_retry(
     runtime: LocalRuntime,
 ) -> None:
-    with mock.patch.object(Dms, "create_endpoint", crash_once_after(Dms.create_endpoint)):
+    with mock.patch.object(
+        Dms,
+        "create_endpoint",
+        crash_once_after(Dms.create_endpoint, "killed right after CreateEndpoint returned"),
+    ):
         runtime.start_migration("incoming/Northwind.bak", FLEET["Northwind"])
         (execution,) = runtime.run_until_done()
 

@@ -81,6 +81,7 @@ def test_a_restore_ending_in_error_fails_with_its_code_and_task_info(
     # DMS was prepared during the restore; nothing was started, and what was made is kept
     assert all(task.start_requested_at is None for task in runtime.dms.tasks.values())
     assert "DMS resources of this migration are kept" in notice
+    assert "RDS goes on with it" not in notice  # the restore task itself ended
 
 
 def test_a_cancelled_restore_fails_with_restore_cancelled(

@@ -10,8 +10,6 @@ sent twice. The faults must really be hit: each cell checks its faults were cons
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 from unittest import mock
 
 import pymssql
@@ -20,7 +18,7 @@ import pytest
 from bak2rds.adapters.sqlserver import SqlServer
 from localrun import samples
 from localrun.faults import AwsFaults, FaultKind
-from localrun.lambdas import SimulatedCrash
+from localrun.lambdas import crash_once_after
 from localrun.runtime import ExecutionResult, LocalRuntime
 from localrun.sqlserver import SimulatedRdsSqlServer
 from tests.workflow.conftest import ended_in_failure
@@ -162,23 +160,16 @@ def test_sql_fault(
     assert_nothing_doubled_or_dropped(runtime, sql_sim)
 
 
-def crash_once_after(method: Callable[..., Any]) -> Callable[..., Any]:
-    crashed: list[bool] = []
-
-    def crashing(*args: Any, **kwargs: Any) -> Any:
-        result = method(*args, **kwargs)
-        if not crashed:
-            crashed.append(True)
-            raise SimulatedCrash("the function ran out of memory after the EXEC returned")
-        return result
-
-    return crashing
-
-
 def test_a_crash_right_after_rds_restore_database_returned_reuses_the_task(
     runtime: LocalRuntime, sql_sim: SimulatedRdsSqlServer
 ) -> None:
-    with mock.patch.object(SqlServer, "start_restore", crash_once_after(SqlServer.start_restore)):
+    with mock.patch.object(
+        SqlServer,
+        "start_restore",
+        crash_once_after(
+            SqlServer.start_restore, "the function ran out of memory after the EXEC returned"
+        ),
+    ):
         execution = run(runtime)
 
     assert [error for error, _ in execution.lambda_failures()] == ["Lambda.Unknown"]

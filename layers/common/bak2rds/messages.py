@@ -148,7 +148,7 @@ def failure(
             f"Detail: {detail}",
             f"What to do: {entry.action}",
             "",
-            *_restore_still_running(state, database),
+            *_restore_still_running(state, database, entry.code),
             "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
             *(_dms_left_behind(state, execution_arn) if "restore" in state else []),
             f"Execution: {console_link(execution_arn)}",
@@ -167,10 +167,11 @@ def _ascii_line(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in folded)[:60]
 
 
-def _restore_still_running(state: Mapping[str, Any], database: str) -> list[str]:
-    """A failure beside the restore (DMS's preparation) does not stop RDS's restore task."""
+def _restore_still_running(state: Mapping[str, Any], database: str, code: str) -> list[str]:
+    """A failure beside the restore (DMS's preparation, or watching it) does not stop RDS's
+    restore task; a RESTORE_* failure is the restore task's own end."""
     restore = state.get("restore")
-    if not restore or restore.get("succeeded"):
+    if not restore or restore.get("succeeded") or code.startswith("RESTORE_"):
         return []
     task = restore.get("task_id")
     return [

@@ -40,29 +40,33 @@ def run(
     dms: EndpointMaker,
     settings: DmsEndpointSettings,
 ) -> DmsResources:
-    wanted = tags(settings, execution_name)
+    def spec(role: str, database: str, secret_arn: str, ssl_mode: str) -> EndpointSpec:
+        return EndpointSpec(
+            identifier=dms_endpoint_identifier(execution_name, role),
+            role=role,
+            database_name=database,
+            secret_arn=secret_arn,
+            access_role_arn=settings.access_role_arn,
+            ssl_mode=ssl_mode,
+            tags=tags(settings, execution_name),
+        )
+
     source = _endpoint(
         dms,
-        EndpointSpec(
-            identifier=dms_endpoint_identifier(execution_name, "source"),
-            role="source",
-            database_name=migration["source_database"],
-            secret_arn=settings.source_secret_arn,
-            access_role_arn=settings.access_role_arn,
-            ssl_mode=settings.source_ssl_mode,
-            tags=wanted,
+        spec(
+            "source",
+            migration["source_database"],
+            settings.source_secret_arn,
+            settings.source_ssl_mode,
         ),
     )
     target = _endpoint(
         dms,
-        EndpointSpec(
-            identifier=dms_endpoint_identifier(execution_name, "target"),
-            role="target",
-            database_name=migration["database_name"],
-            secret_arn=settings.target_secret_arn,
-            access_role_arn=settings.access_role_arn,
-            ssl_mode=settings.target_ssl_mode,
-            tags=wanted,
+        spec(
+            "target",
+            migration["database_name"],
+            settings.target_secret_arn,
+            settings.target_ssl_mode,
         ),
     )
     return {

@@ -8,7 +8,8 @@ What DMS documents, and what this stand-in does (moto's behaviour in brackets):
   ``ServerName``/``Port`` is refused: "You can't specify both" (DMS API reference,
   ``MicrosoftSQLServerSettings``).
 * ``DescribeEndpoints`` with filters that match nothing raises ``ResourceNotFoundFault`` as
-  DMS does [moto: an empty list].
+  DMS does [moto: an empty list]; so does ``ListTagsForResource`` of a resource that does not
+  exist (any more) [moto: no tags].
 * ``TestConnection`` (DMS API reference, ``TestConnection``, ``Connection``): the connection is
   ``testing`` for ``testing_for``, then ``successful``, or ``failed`` with a
   ``LastFailureMessage`` when the endpoint cannot be reached: the ``reach`` callback (the
@@ -127,6 +128,7 @@ class SimulatedDmsConnections:
         create_endpoint = DatabaseMigrationServiceBackend.create_endpoint
         delete_endpoint = DatabaseMigrationServiceBackend.delete_endpoint
         describe_endpoints = DatabaseMigrationServiceBackend.describe_endpoints
+        list_tags_for_resource = DatabaseMigrationServiceBackend.list_tags_for_resource
 
         def create(backend: DatabaseMigrationServiceBackend, **kwargs: Any) -> Any:
             identifier = kwargs["endpoint_identifier"]
@@ -143,6 +145,14 @@ class SimulatedDmsConnections:
             endpoint = create_endpoint(backend, **kwargs)
             endpoint.status = "active"
             return endpoint
+
+        def list_tags(backend: DatabaseMigrationServiceBackend, resource_arn_list: Any) -> Any:
+            known = {e.endpoint_arn for e in backend.endpoints.values()}
+            known |= set(backend.replication_tasks) | set(backend.replication_instances)
+            missing = [arn for arn in resource_arn_list if arn not in known]
+            if missing:
+                raise ResourceNotFoundFault(f"Resource {missing[0]} not found")
+            return list_tags_for_resource(backend, resource_arn_list)
 
         def describe(backend: DatabaseMigrationServiceBackend, **kwargs: Any) -> Any:
             found = describe_endpoints(backend, **kwargs)
@@ -175,6 +185,7 @@ class SimulatedDmsConnections:
             (DatabaseMigrationServiceResponse, "describe_connections", describe_connections),
             (DatabaseMigrationServiceBackend, "delete_endpoint", delete),
             (DatabaseMigrationServiceBackend, "describe_endpoints", describe),
+            (DatabaseMigrationServiceBackend, "list_tags_for_resource", list_tags),
         ]
         with patched(patches):
             yield self

@@ -60,6 +60,7 @@ class _Sleeper:
     callback: bool = False  # a .waitForTaskToken task: wake_at is its timeout
     interrupted: Callable[[], bool] = _never  # the callback arrived: the thread goes on
     branches: bool = False  # a Parallel state's thread waiting for its branches
+    still_wanted: Callable[[], bool] = lambda: True  # False once its execution/branch stopped
 
 
 class SimulatedTime:
@@ -116,6 +117,7 @@ class SimulatedTime:
                 self.clock.now() + timedelta(seconds=seconds),
                 callback=interrupted is not None,
                 interrupted=interrupted or _never,
+                still_wanted=still_wanted,
             )
             self._sleepers.append(sleeper)
             self._condition.notify_all()
@@ -166,7 +168,7 @@ class SimulatedTime:
                     return
                 due = [
                     s
-                    for s in self._sleepers
+                    for s in self._live_sleepers()
                     if not s.branches and (expire_callbacks or not s.callback)
                 ]
                 if until_time is not None:
@@ -182,7 +184,12 @@ class SimulatedTime:
             return sum(1 for s in self._sleepers if s.callback and not s.interrupted())
 
     def _parked(self) -> int:
-        return sum(1 for sleeper in self._sleepers if not sleeper.interrupted())
+        """Sleepers that will not move until woken; one whose execution (or Parallel branch)
+        was stopped is about to return, so it is not counted (nor is its wake-up time used)."""
+        return sum(1 for s in self._live_sleepers() if not s.interrupted())
+
+    def _live_sleepers(self) -> list[_Sleeper]:
+        return [s for s in self._sleepers if s.still_wanted()]
 
     def _advance_to_next_wake_up(self, due: list[_Sleeper]) -> None:
         wake_at = min(sleeper.wake_at for sleeper in due)

@@ -14,5 +14,9 @@ from bak2rds.wiring import services
 @step_handler
 def lambda_handler(event: CreateCdcTaskPayload, context: LambdaContext) -> Cdc:
     return create_cdc_task.run(
-        event["execution_name"], event["dms"], services.dms(), config.load(config.DmsSettings)
+        event["execution_name"],
+        event["dms"],
+        services.dms(),
+        config.load(config.DmsSettings),
+        config.load(config.StackSettings).stack_name,
     )

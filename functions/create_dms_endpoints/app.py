@@ -18,6 +18,7 @@ def lambda_handler(event: CreateDmsEndpointsPayload, context: LambdaContext) -> 
         event["migration"],
         services.dms(),
         config.load(config.DmsEndpointSettings),
+        config.load(config.StackSettings).stack_name,
     )
     logger.info(
         "DMS endpoints",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock
+from bak2rds import clock, config
 from bak2rds.models import DmsCleanup, RemoveDmsResourcesPayload
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import remove_dms_resources
@@ -16,9 +16,8 @@ def lambda_handler(event: RemoveDmsResourcesPayload, context: LambdaContext) -> 
     state = event["state"]
     cleanup = remove_dms_resources.run(
         event["execution_name"],
-        state["cdc"],
-        state["dms"],
-        state.get("dms_cleanup"),
+        config.load(config.StackSettings).stack_name,
+        (state["cdc"], state["dms"], state.get("dms_cleanup")),
         services.dms(),
         clock.utcnow(),
     )

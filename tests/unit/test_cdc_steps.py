@@ -17,7 +17,6 @@ from tests import states
 SETTINGS = DmsSettings(
     replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
     table_mappings='{"rules":[]}',
-    stack_name="bak2rds",
 )
 MIGRATION = states.MIGRATION
 NOW = ManualClock().now()
@@ -27,6 +26,7 @@ START_LSN = states.START_LSN
 @dataclass
 class FakeDms:
     specs: list[CdcTaskSpec] = field(default_factory=list)
+    task_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     tasks: dict[str, ReplicationTask] = field(default_factory=dict)
     started_at: dict[str, str] = field(default_factory=dict)
     created: int = 0
@@ -47,8 +47,11 @@ class FakeDms:
             "",
             "",
             False,
+            spec.source_endpoint_arn,
+            spec.target_endpoint_arn,
         )
         self.tasks[task.arn] = task
+        self.task_tags[task.arn] = dict(spec.tags)
         return task
 
     def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask:
@@ -58,6 +61,9 @@ class FakeDms:
 
     def set_status(self, arn: str, status: str, reason: str = "") -> None:
         self.tasks[arn] = replace(self.tasks[arn], status=status, last_failure_message=reason)
+
+    def tags(self, arn: str) -> dict[str, str] | None:
+        return self.task_tags.get(arn)
 
     def replication_instance_identifier(self, arn: str) -> str:
         return "ri-name"
@@ -74,7 +80,7 @@ class FakeMetrics:
 
 
 def _created(dms: FakeDms) -> Cdc:
-    return create_cdc_task.run("Northwind-0123abcd", states.DMS, dms, SETTINGS)
+    return create_cdc_task.run("Northwind-0123abcd", states.DMS, dms, SETTINGS, "bak2rds")
 
 
 def test_the_task_is_created_once_and_found_again_on_retry() -> None:
@@ -84,6 +90,19 @@ def test_the_task_is_created_once_and_found_again_on_retry() -> None:
     assert first["task_arn"] == again["task_arn"]
     assert first["task_id"] == "bak2rds-northwind-0123abcd"
     assert first["replication_instance_id"] == "ri-name"
+    assert dms.created == 1
+
+
+def test_a_task_with_this_migrations_name_that_it_did_not_make_is_never_used() -> None:
+    dms = FakeDms()
+    cdc = _created(dms)
+    dms.task_tags[cdc["task_arn"]] = {"bak2rds:stack": "other", "bak2rds:execution": "x"}
+    with pytest.raises(DmsRequestRejected, match="not made by this migration"):
+        _created(dms)
+    dms.task_tags[cdc["task_arn"]] = dict(dms.specs[0].tags)
+    dms.tasks[cdc["task_arn"]] = replace(dms.tasks[cdc["task_arn"]], source_endpoint_arn="other")
+    with pytest.raises(DmsRequestRejected, match="joins other endpoints"):
+        _created(dms)
     assert dms.created == 1
 
 

@@ -267,7 +267,15 @@ def test_dms_resources_are_made_and_deleted_only_with_this_stacks_tag() -> None:
         s for s in _statements("CreateDmsEndpointsFunction") if "iam:PassRole" in _actions(s)
     )
     assert passing["Resource"] == {"Fn::GetAtt": ["DmsSecretsAccessRole", "Arn"]}
-    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "dms.amazonaws.com"}}
+    assert passing["Condition"]["StringEquals"]["iam:PassedToService"][0] == "dms.amazonaws.com"
+    for function, action in (
+        ("StartCdcTaskFunction", "dms:StartReplicationTask"),
+        ("StopCdcTaskFunction", "dms:StopReplicationTask"),
+        ("CreateCdcTaskFunction", "dms:AddTagsToResource"),
+    ):
+        (statement,) = [s for s in _statements(function) if action in _actions(s)]
+        (key,) = statement["Condition"]["StringEquals"]
+        assert key.endswith("Tag/bak2rds:stack"), (function, action)
 
 
 def test_no_function_may_change_dms_resources_it_cannot_name() -> None:

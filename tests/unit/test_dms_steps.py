@@ -10,7 +10,7 @@ import pytest
 from bak2rds.adapters.dms import ConnectionTest, DmsEndpoint, EndpointSpec, ReplicationTask
 from bak2rds.config import DmsEndpointSettings
 from bak2rds.errors import DmsEndpointUnreachable, DmsRequestRejected
-from bak2rds.models import Migration, MigrationState
+from bak2rds.models import DmsCleanup, Migration, MigrationState
 from bak2rds.steps import create_dms_endpoints, dms_connection, remove_dms_resources
 from localrun.clock import ManualClock
 from tests import states
@@ -23,8 +23,8 @@ SETTINGS = DmsEndpointSettings(
     source_ssl_mode="require",
     target_secret_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:tgt",
     target_ssl_mode="none",
-    stack_name="bak2rds",
 )
+STACK = "bak2rds"
 
 
 @dataclass
@@ -65,12 +65,16 @@ class FakeDms:
         self.tasks[arn] = replace(self.tasks[arn], status="deleting")
         return self.tasks[arn]
 
+    def endpoint(self, arn: str) -> DmsEndpoint | None:
+        return next((e for e in self.endpoints.values() if e.arn == arn), None)
+
     def delete_endpoint(self, arn: str) -> None:
         self.deleted.append(arn)
+        self.endpoints = {i: e for i, e in self.endpoints.items() if e.arn != arn}
 
-    def tags(self, arn: str) -> dict[str, str]:
-        endpoint = next((e for e in self.endpoints.values() if e.arn == arn), None)
-        return endpoint.tags if endpoint else self.task_tags.get(arn, {})
+    def tags(self, arn: str) -> dict[str, str] | None:
+        endpoint = self.endpoint(arn)
+        return endpoint.tags if endpoint else self.task_tags.get(arn)
 
 
 def _migration(source_database: str = "Sales_2019") -> Migration:
@@ -79,7 +83,7 @@ def _migration(source_database: str = "Sales_2019") -> Migration:
 
 def test_the_endpoints_read_the_backups_database_and_write_the_restored_one() -> None:
     dms = FakeDms()
-    resources = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
+    resources = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
     source, target = dms.specs
     assert (source.role, source.database_name, source.secret_arn, source.ssl_mode) == (
         "source",
@@ -96,29 +100,32 @@ def test_the_endpoints_read_the_backups_database_and_write_the_restored_one() ->
     assert {source.access_role_arn, target.access_role_arn} == {SETTINGS.access_role_arn}
     assert resources["source_endpoint_id"] == "bak2rds-sales-0123abcd-source"
     assert resources["target_endpoint_id"] == "bak2rds-sales-0123abcd-target"
-    assert source.tags == {"bak2rds:stack": "bak2rds", "bak2rds:execution": EXECUTION}
+    assert source.tags == {"bak2rds:stack": STACK, "bak2rds:execution": EXECUTION}
 
 
 def test_a_retry_finds_the_endpoints_it_made_and_creates_nothing() -> None:
     dms = FakeDms()
-    first = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
-    again = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
+    first = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
+    again = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
     assert first == again
     assert len(dms.specs) == 2
 
 
 def test_an_endpoint_with_this_name_but_someone_elses_tag_is_not_used() -> None:
     dms = FakeDms()
-    create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
+    create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
     identifier = "bak2rds-sales-0123abcd-source"
-    dms.endpoints[identifier] = replace(dms.endpoints[identifier], tags={})
+    dms.endpoints[identifier] = replace(
+        dms.endpoints[identifier],
+        tags={"bak2rds:stack": "other-stack", "bak2rds:execution": EXECUTION},
+    )  # another stack watching the same bucket made one for the same upload
     with pytest.raises(DmsRequestRejected, match="not made by this migration"):
-        create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
+        create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
 
 
 def _during_restore(dms: FakeDms) -> MigrationState:
     state = states.state()
-    state["dms"] = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS)
+    state["dms"] = create_dms_endpoints.run(EXECUTION, _migration(), dms, SETTINGS, STACK)
     for key in ("source_connection", "target_connection"):
         state.pop(key, None)  # type: ignore[misc]
     return state
@@ -168,18 +175,40 @@ def _after_cutover(dms: FakeDms) -> MigrationState:
         state["cdc"]["task_arn"], state["cdc"]["task_id"], "stopped", "", "", True
     )
     dms.tasks[task.arn] = task
-    dms.task_tags[task.arn] = {"bak2rds:execution": EXECUTION}
+    dms.task_tags[task.arn] = {"bak2rds:stack": STACK, "bak2rds:execution": EXECUTION}
     return state
+
+
+def _remove(
+    state: MigrationState, previous: DmsCleanup | None, dms: FakeDms, clock: ManualClock
+) -> DmsCleanup:
+    return remove_dms_resources.run(
+        EXECUTION, STACK, (state["cdc"], state["dms"], previous), dms, clock.now()
+    )
+
+
+def test_a_retry_after_a_crash_between_the_two_endpoint_deletes_finishes_the_job() -> None:
+    dms, clock = FakeDms(), ManualClock()
+    state = _after_cutover(dms)
+    dms.tasks.clear()  # the task is gone
+    dms.delete_endpoint(state["dms"]["source_endpoint_arn"])  # then the function died
+    done = _remove(state, None, dms, clock)
+    assert done["done"]
+    assert dms.deleted == [state["dms"]["source_endpoint_arn"], state["dms"]["target_endpoint_arn"]]
+    assert done["endpoints_deleted"] == [
+        state["dms"]["source_endpoint_id"],
+        state["dms"]["target_endpoint_id"],
+    ]
 
 
 def test_the_task_goes_first_then_the_endpoints() -> None:
     dms, clock = FakeDms(), ManualClock()
     state = _after_cutover(dms)
-    first = remove_dms_resources.run(EXECUTION, state["cdc"], state["dms"], None, dms, clock.now())
+    first = _remove(state, None, dms, clock)
     assert (first["task_gone"], first["done"], dms.deleted) == (False, False, [])
     dms.tasks.clear()  # DMS finished deleting it
     clock.advance(30)
-    done = remove_dms_resources.run(EXECUTION, state["cdc"], state["dms"], first, dms, clock.now())
+    done = _remove(state, first, dms, clock)
     assert done["done"] and done["started_at"] == first["started_at"]
     assert dms.deleted == [state["dms"]["source_endpoint_arn"], state["dms"]["target_endpoint_arn"]]
 
@@ -187,7 +216,7 @@ def test_the_task_goes_first_then_the_endpoints() -> None:
 def test_nothing_is_deleted_that_this_migration_did_not_tag() -> None:
     dms, clock = FakeDms(), ManualClock()
     state = _after_cutover(dms)
-    dms.task_tags[state["cdc"]["task_arn"]] = {"bak2rds:execution": "Other-99"}
-    with pytest.raises(DmsRequestRejected, match="found 'Other-99'"):
-        remove_dms_resources.run(EXECUTION, state["cdc"], state["dms"], None, dms, clock.now())
+    dms.task_tags[state["cdc"]["task_arn"]] = {"bak2rds:stack": STACK, "bak2rds:execution": "X-9"}
+    with pytest.raises(DmsRequestRejected, match="'X-9'"):
+        _remove(state, None, dms, clock)
     assert dms.tasks[state["cdc"]["task_arn"]].status == "stopped" and dms.deleted == []

@@ -120,4 +120,14 @@ def test_a_parallel_state_keeps_every_key_its_branches_write(name: str) -> None:
         if task["Type"] == "Task" and task.get("ResultPath")
     }
     assert written <= kept
-    assert {"migration", "target", "restore"} <= kept  # what the state held before
+    inputs = {"migration", "target", "restore"}  # what the state held before: every branch has it
+    assert inputs <= kept
+    # Each key comes from the first branch that has it, and every branch has the input's keys:
+    # a key a branch updates must be updated by the first branch, or the stale copy wins.
+    first = parallel["Branches"][0]["States"]
+    updated_first = {
+        s["ResultPath"].removeprefix("$.") for s in first.values() if s.get("ResultPath")
+    }
+    assert written & inputs <= updated_first
+    for key in parallel["ResultSelector"].values():
+        assert key.startswith("States.ArrayGetItem($[*].") and key.endswith(", 0)")

@@ -212,7 +212,9 @@ _ENTRIES = (
         "DMS's connection test from the replication instance to the source SQL Server failed.",
         "Read DMS's message. Check the route and security groups from the replication "
         "instance to the server and port in the source secret, the login and password in it, "
-        "that the database exists, and the SSL mode (require needs the server to accept "
+        "that the database exists on that server (the backup's own database, or the object's "
+        "metadata source-database; a compressed backup without it uses the database name), "
+        "and the SSL mode (require needs the server to accept "
         "encryption). The restore, if it started, goes on: the RDS copy is kept.",
     ),
     CatalogueEntry(

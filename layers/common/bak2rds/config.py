@@ -122,7 +122,6 @@ class LsnSettings(Settings):
 class DmsSettings(Settings):
     replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
     table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # compact JSON
-    stack_name: str = variable("STACK_NAME")  # tagged on what bak2rds creates
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,12 @@ class DmsEndpointSettings(Settings):
     source_ssl_mode: str = variable("DMS_SOURCE_SSL_MODE", _ssl_mode, "require")
     target_secret_arn: str = variable("DMS_TARGET_SECRET_ARN")
     target_ssl_mode: str = variable("DMS_TARGET_SSL_MODE", _ssl_mode, "require")
-    stack_name: str = variable("STACK_NAME")  # tagged on what bak2rds creates
+
+
+@dataclass(frozen=True)
+class StackSettings(Settings):
+    # Tagged on every DMS resource bak2rds creates; only what carries it is used or deleted.
+    stack_name: str = variable("STACK_NAME")
 
 
 @dataclass(frozen=True)

@@ -175,22 +175,27 @@ def _restore_still_running(state: Mapping[str, Any], database: str, code: str) -
         return []
     task = restore.get("task_id")
     return [
-        f"RDS restore task {task} was not finished when this happened: RDS goes on with it, "
-        f"and [{database}] will be on the instance when it ends (bak2rds no longer watches "
-        f"it). To stop it: EXEC msdb.dbo.rds_cancel_task @task_id = {task};",
+        f"RDS restore task {task} may not have finished when this happened: RDS goes on with "
+        f"it, and [{database}] will be on the instance when it ends; bak2rds no longer watches "
+        f"it (EXEC msdb.dbo.rds_task_status @task_id = {task}; shows it). To stop it: "
+        f"EXEC msdb.dbo.rds_cancel_task @task_id = {task};",
     ]
 
 
 def _dms_left_behind(state: Mapping[str, Any], execution_arn: str) -> list[str]:
     """What this migration may have made in DMS, kept after a failure or an expiry, and how
     to remove it (identifiers derive from the execution name, whatever the state holds)."""
+    if state.get("dms_cleanup", {}).get("done"):
+        return []  # deleted after the cutover: nothing is left
     execution = execution_arn.rsplit(":", 1)[-1]
     task = state.get("cdc", {}).get("task_id") or dms_task_identifier(execution)
     source, target = (dms_endpoint_identifier(execution, role) for role in ("source", "target"))
     return [
         f"DMS resources of this migration are kept: task {task}, endpoints {source} and "
-        f"{target} (those that were created). To remove them, the task first:",
+        f"{target} (those that were created). To remove them, the task first (stop it if it "
+        "runs, and wait until it is stopped):",
         f"  aws dms describe-replication-tasks --filters Name=replication-task-id,Values={task}",
+        "  aws dms stop-replication-task --replication-task-arn <its ARN>",
         "  aws dms delete-replication-task --replication-task-arn <its ARN>",
         f"  aws dms describe-endpoints --filters Name=endpoint-id,Values={source},{target}",
         "  aws dms delete-endpoint --endpoint-arn <each ARN>",

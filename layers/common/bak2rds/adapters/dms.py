@@ -44,6 +44,8 @@ class ReplicationTask:
     stop_reason: str
     last_failure_message: str
     started: bool  # start-replication was called at least once
+    source_endpoint_arn: str = ""
+    target_endpoint_arn: str = ""
 
     @property
     def resource_id(self) -> str:
@@ -92,6 +94,7 @@ class DmsEndpoint:
     role: str
     database_name: str
     tags: dict[str, str]
+    status: str = "active"  # "deleting" once DeleteEndpoint was accepted
 
 
 @dataclass(frozen=True)
@@ -108,11 +111,16 @@ class Dms:
 
     # ------------------------------------------------------------------ endpoints
     def find_endpoint(self, identifier: str) -> DmsEndpoint | None:
+        return self._find_endpoint("endpoint-id", identifier)
+
+    def endpoint(self, arn: str) -> DmsEndpoint | None:
+        """The endpoint with this ARN, or None once it is gone."""
+        return self._find_endpoint("endpoint-arn", arn)
+
+    def _find_endpoint(self, by: str, value: str) -> DmsEndpoint | None:
         try:
             with aws_call("DMS DescribeEndpoints"):
-                response = self._dms.describe_endpoints(
-                    Filters=[{"Name": "endpoint-id", "Values": [identifier]}]
-                )
+                response = self._dms.describe_endpoints(Filters=[{"Name": by, "Values": [value]}])
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundFault":  # DMS's answer to "no match"
                 return None
@@ -143,25 +151,41 @@ class Dms:
                 found = self.find_endpoint(spec.identifier)
                 if found is not None:
                     return found
+                raise DmsRequestRejected(
+                    f"DMS says endpoint {spec.identifier} exists but does not list it"
+                ) from error
             mapped = _rejected(error)
             raise (mapped or error) from error
         return self._endpoint(response["Endpoint"])
 
     def test_connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest:
-        with aws_call("DMS TestConnection", permanent=_rejected):
-            response = self._dms.test_connection(
-                ReplicationInstanceArn=instance_arn, EndpointArn=endpoint_arn
-            )
+        try:
+            with aws_call("DMS TestConnection"):
+                response = self._dms.test_connection(
+                    ReplicationInstanceArn=instance_arn, EndpointArn=endpoint_arn
+                )
+        except ClientError as error:
+            if error_code(error) == "InvalidResourceStateFault":  # a test is under way
+                return ConnectionTest("testing", "")
+            mapped = _rejected(error)
+            raise (mapped or error) from error
         return _connection(response["Connection"])
 
     def connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest | None:
-        with aws_call("DMS DescribeConnections", permanent=_rejected):
-            response = self._dms.describe_connections(
-                Filters=[
-                    {"Name": "endpoint-arn", "Values": [endpoint_arn]},
-                    {"Name": "replication-instance-arn", "Values": [instance_arn]},
-                ]
-            )
+        """The endpoint's last connection test from the instance; None if it has none."""
+        try:
+            with aws_call("DMS DescribeConnections"):
+                response = self._dms.describe_connections(
+                    Filters=[
+                        {"Name": "endpoint-arn", "Values": [endpoint_arn]},
+                        {"Name": "replication-instance-arn", "Values": [instance_arn]},
+                    ]
+                )
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":
+                return None
+            mapped = _rejected(error)
+            raise (mapped or error) from error
         connections = response.get("Connections", [])
         return _connection(connections[0]) if connections else None
 
@@ -176,9 +200,16 @@ class Dms:
             mapped = _rejected(error)
             raise (mapped or error) from error
 
-    def tags(self, arn: str) -> dict[str, str]:
-        with aws_call("DMS ListTagsForResource", permanent=_rejected):
-            response = self._dms.list_tags_for_resource(ResourceArn=arn)
+    def tags(self, arn: str) -> dict[str, str] | None:
+        """The resource's tags; None when it no longer exists."""
+        try:
+            with aws_call("DMS ListTagsForResource"):
+                response = self._dms.list_tags_for_resource(ResourceArn=arn)
+        except ClientError as error:
+            if error_code(error) == "ResourceNotFoundFault":
+                return None
+            mapped = _rejected(error)
+            raise (mapped or error) from error
         return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("TagList", [])}
 
     def _endpoint(self, raw: dict[str, Any]) -> DmsEndpoint:
@@ -189,7 +220,8 @@ class Dms:
             identifier=str(raw.get("EndpointIdentifier", "")),
             role=str(raw.get("EndpointType", "")).lower(),
             database_name=str(settings.get("DatabaseName") or raw.get("DatabaseName") or ""),
-            tags=self.tags(arn),
+            tags=self.tags(arn) or {},
+            status=str(raw.get("Status", "")),
         )
 
     # ------------------------------------------------------------------ tasks
@@ -219,18 +251,33 @@ class Dms:
         return _task(tasks[0])
 
     def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask:
-        with aws_call("DMS CreateReplicationTask", permanent=_rejected):
-            response = self._dms.create_replication_task(
-                ReplicationTaskIdentifier=spec.identifier,
-                SourceEndpointArn=spec.source_endpoint_arn,
-                TargetEndpointArn=spec.target_endpoint_arn,
-                ReplicationInstanceArn=spec.replication_instance_arn,
-                MigrationType="cdc",
-                TableMappings=spec.table_mappings,
-                ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
-                Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+        """Create the task; one that already exists (a retried create that got no answer)
+        is found and returned instead."""
+        try:
+            with aws_call("DMS CreateReplicationTask"):
+                response = self._create_task(spec)
+        except ClientError as error:
+            if error_code(error) == "ResourceAlreadyExistsFault":
+                found = self.find_task(spec.identifier)
+                if found is not None:
+                    return found
+            mapped = _rejected(error) or DmsRequestRejected(
+                f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}"
             )
+            raise mapped from error
         return _task(response["ReplicationTask"])
+
+    def _create_task(self, spec: CdcTaskSpec) -> Any:
+        return self._dms.create_replication_task(
+            ReplicationTaskIdentifier=spec.identifier,
+            SourceEndpointArn=spec.source_endpoint_arn,
+            TargetEndpointArn=spec.target_endpoint_arn,
+            ReplicationInstanceArn=spec.replication_instance_arn,
+            MigrationType="cdc",
+            TableMappings=spec.table_mappings,
+            ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
+            Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+        )
 
     def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask:
         with aws_call("DMS StartReplicationTask", permanent=_rejected):
@@ -286,6 +333,8 @@ def _task(raw: dict[str, Any]) -> ReplicationTask:
         stop_reason=str(raw.get("StopReason", "")),
         last_failure_message=str(raw.get("LastFailureMessage", "")),
         started=bool(raw.get("ReplicationTaskStartDate")),
+        source_endpoint_arn=str(raw.get("SourceEndpointArn", "")),
+        target_endpoint_arn=str(raw.get("TargetEndpointArn", "")),
     )
 
 

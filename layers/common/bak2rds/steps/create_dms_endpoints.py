@@ -22,6 +22,21 @@ EXECUTION_TAG = "bak2rds:execution"
 STACK_TAG = "bak2rds:stack"
 
 
+def check_owned(
+    tags: dict[str, str] | None, what: str, stack_name: str, execution_name: str
+) -> None:
+    """Refuse to use or delete ``what`` unless this stack made it for this execution: the
+    names derive from the execution, and another stack watching the same bucket (or a
+    person) may have made one with the same name."""
+    wanted = {STACK_TAG: stack_name, EXECUTION_TAG: execution_name}
+    found = {key: (tags or {}).get(key) for key in wanted}
+    if found != wanted:
+        raise DmsRequestRejected(
+            f"{what} was not made by this migration (tags {found}, expected {wanted}): "
+            "bak2rds does not use, change or delete it"
+        )
+
+
 class EndpointMaker(Protocol):
     """What this step needs of DMS (``bak2rds.adapters.dms.Dms`` in AWS)."""
 
@@ -29,16 +44,12 @@ class EndpointMaker(Protocol):
     def create_endpoint(self, spec: EndpointSpec) -> DmsEndpoint: ...
 
 
-def tags(settings: DmsEndpointSettings, execution_name: str) -> dict[str, str]:
-    """The tags on everything bak2rds creates in DMS: cleanup deletes only what has them."""
-    return {STACK_TAG: settings.stack_name, EXECUTION_TAG: execution_name}
-
-
 def run(
     execution_name: str,
     migration: Migration,
     dms: EndpointMaker,
     settings: DmsEndpointSettings,
+    stack_name: str,
 ) -> DmsResources:
     def spec(role: str, database: str, secret_arn: str, ssl_mode: str) -> EndpointSpec:
         return EndpointSpec(
@@ -48,7 +59,7 @@ def run(
             secret_arn=secret_arn,
             access_role_arn=settings.access_role_arn,
             ssl_mode=ssl_mode,
-            tags=tags(settings, execution_name),
+            tags={STACK_TAG: stack_name, EXECUTION_TAG: execution_name},
         )
 
     source = _endpoint(
@@ -82,12 +93,12 @@ def run(
 
 def _endpoint(dms: EndpointMaker, spec: EndpointSpec) -> DmsEndpoint:
     endpoint = dms.find_endpoint(spec.identifier) or dms.create_endpoint(spec)
-    if endpoint.tags.get(EXECUTION_TAG) != spec.tags[EXECUTION_TAG]:
-        raise DmsRequestRejected(
-            f"a DMS endpoint named {spec.identifier} exists but was not made by this migration "
-            f"(tag {EXECUTION_TAG} is {endpoint.tags.get(EXECUTION_TAG)!r}); bak2rds does not "
-            "use or change it"
-        )
+    check_owned(
+        endpoint.tags,
+        f"DMS endpoint {spec.identifier}",
+        spec.tags[STACK_TAG],
+        spec.tags[EXECUTION_TAG],
+    )
     if endpoint.role != spec.role or endpoint.database_name.lower() != spec.database_name.lower():
         raise DmsRequestRejected(
             f"DMS endpoint {spec.identifier} is a {endpoint.role} endpoint of database "

@@ -163,7 +163,7 @@ def test_the_ends_say_how_the_migration_ended() -> None:
     }
 
 
-def test_the_approval_api_may_only_answer_the_state_machine_it_belongs_to() -> None:
+def test_the_approval_api_can_answer_its_task_tokens_and_read_only_its_own_executions() -> None:
     assert MACHINE["Name"] == {"Fn::Sub": "${AWS::StackName}-migration"}
     api = FUNCTIONS["ApprovalApiFunction"]["Properties"]
     statements = api["Policies"][0]["Statement"]
@@ -184,8 +184,14 @@ def test_the_approval_api_may_only_answer_the_state_machine_it_belongs_to() -> N
         "dms:DescribeReplicationTasks",
         "cloudwatch:GetMetricData",
     }
+    # SendTask* take no resource type: anything but "*" is refused in AWS (moto checks nothing)
     send = next(s for s in statements if "states:SendTaskSuccess" in s["Action"])
-    assert send["Resource"]["Fn::Sub"].endswith(":stateMachine:${AWS::StackName}-migration")
+    assert (send["Resource"], sorted(send["Action"])) == (
+        "*",
+        ["states:SendTaskFailure", "states:SendTaskSuccess"],
+    )
+    describe = next(s for s in statements if s["Action"] == "states:DescribeExecution")
+    assert describe["Resource"]["Fn::Sub"].endswith(":execution:${AWS::StackName}-migration:*")
     events = api["Events"]
     assert {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()} == {
         ("GET", "/approvals/{approval_id}"),

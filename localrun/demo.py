@@ -207,19 +207,22 @@ def narrate(execution: ExecutionResult) -> list[str]:
             name = str(event["stateExitedEventDetails"]["name"])
             if name not in entered or name.endswith("?") or name.startswith("Wait"):
                 continue  # the check before a wait already says how long it is
-            if name in _BRANCH_ENDS:
-                continue
             output = json.loads(event["stateExitedEventDetails"].get("output") or "{}")
             caught = output.get("failure") if name != "Notify Failure" else None
+            if name in _BRANCH_ENDS and not caught:
+                continue
             text = f"failed: {caught.get('Error')}" if caught else facts(name, output)
-            lines.append(_line(start, (name, entered[name]), text))
+            # a Parallel state is shown when it fails, at the time it failed
+            at = event["timestamp"] if name in _BRANCH_ENDS else entered[name]
+            lines.append(_line(start, (name, at), text))
     if execution.status not in {"SUCCEEDED", "RUNNING"}:
         lines.append(f"Execution {execution.status}: {execution.error}")
         lines.append(f"  {execution.cause}")
     return lines
 
 
-# The Parallel state and the Succeed states ending its branches: their branches' lines say it.
+# The Parallel state and the Succeed state ending a branch: their branches' lines say it
+# (unless the Parallel state caught a branch's failure).
 _BRANCH_ENDS = frozenset({"Restore And Prepare CDC", "Restore Done"})
 
 

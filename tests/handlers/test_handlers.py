@@ -144,6 +144,23 @@ def test_the_cdc_steps_create_start_and_watch_the_task(world: World) -> None:
         "cdc",
         {"TargetTablePrepMode": "DO_NOTHING"},
     )
+    # What DMS is asked to do with replayed changes and LOBs (docs/design.md): no LOB is
+    # truncated or dropped, and no conflict deletes a row under live constraints
+    settings = json.loads(task["ReplicationTaskSettings"])
+    lobs = settings["TargetMetadata"]
+    assert (lobs["SupportLobs"], lobs["FullLobMode"], lobs["LimitedSizeLobMode"]) == (
+        True,
+        True,
+        False,
+    )
+    assert lobs["BatchApplyEnabled"] is False  # batch apply would need limited LOB mode
+    policies = settings["ErrorBehavior"]
+    assert policies["ApplyErrorUpdatePolicy"] != "UPDATE_RECORD"  # it turns LOB support off
+    assert policies["ApplyErrorInsertPolicy"] != "INSERT_RECORD"  # it deletes, then inserts
+    assert {policies[f"ApplyError{kind}Policy"] for kind in ("Insert", "Update", "Delete")} <= {
+        "LOG_ERROR",
+        "IGNORE_RECORD",
+    }
     start_event = load_event("start_cdc_task")
     start_event["cdc"] = cdc
     assert start_cdc_task.lambda_handler(start_event, CONTEXT)["started"] is False  # still creating

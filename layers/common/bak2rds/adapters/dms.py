@@ -11,16 +11,28 @@ from botocore.exceptions import ClientError
 from bak2rds.adapters.aws import aws_call, error_code
 from bak2rds.errors import Bak2RdsError, DmsRequestRejected
 
-# Replayed changes must converge on the restored copy: CDC starts at the backup's first_lsn,
-# so some changes already in the backup arrive again (docs/design.md, "The CDC start point").
+# Replayed changes must converge on the restored copy without losing any: CDC starts at the
+# backup's first_lsn, so changes already in the backup arrive again. The argument, with the
+# DMS sentences it rests on, is docs/design.md's "Replayed changes converge".
 TASK_SETTINGS: dict[str, Any] = {
-    "TargetMetadata": {"SupportLobs": True, "LimitedSizeLobMode": True, "LobMaxSize": 32},
+    "TargetMetadata": {
+        # Full LOB mode: no LOB is truncated whatever its size (limited mode truncates above
+        # LobMaxSize with only a warning). 64 KB chunks, as the DMS guide recommends.
+        "SupportLobs": True,
+        "FullLobMode": True,
+        "LobChunkSize": 64,
+        "LimitedSizeLobMode": False,
+        "BatchApplyEnabled": False,  # transactional apply: batch apply takes limited LOB mode only
+    },
     "FullLoadSettings": {"TargetTablePrepMode": "DO_NOTHING"},
     "Logging": {"EnableLogging": True},
     "ErrorBehavior": {
-        "ApplyErrorInsertPolicy": "INSERT_RECORD",  # row already there → update it
-        "ApplyErrorUpdatePolicy": "UPDATE_RECORD",  # row missing → insert it
-        "ApplyErrorDeletePolicy": "IGNORE_RECORD",  # row already gone → nothing to do
+        # Never INSERT_RECORD (delete, then insert, under live constraints) nor UPDATE_RECORD
+        # (which "completely disables LOB column support for the task").
+        "ApplyErrorInsertPolicy": "LOG_ERROR",  # row already there: a replayed insert
+        "ApplyErrorUpdatePolicy": "LOG_ERROR",  # row missing: it is deleted later in the log
+        "ApplyErrorDeletePolicy": "IGNORE_RECORD",  # row already gone
+        "ApplyErrorEscalationPolicy": "LOG_ERROR",  # expected conflicts never suspend a table
     },
 }
 _REJECTED = frozenset(

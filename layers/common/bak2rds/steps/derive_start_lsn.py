@@ -2,7 +2,7 @@
 
 DMS captures transactions that start after the native start point, so the default is the
 backup's ``first_lsn``: nothing committed after the backup began can be missed, and the
-changes replayed twice converge through the task's apply-error policies.
+changes replayed twice converge (docs/design.md, "Replayed changes converge").
 """
 
 from __future__ import annotations

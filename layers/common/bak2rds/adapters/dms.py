@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +73,40 @@ def _rejected(error: ClientError) -> Bak2RdsError | None:
     return None
 
 
+def _unmapped(error: ClientError) -> Bak2RdsError | None:
+    return None
+
+
+Mapping = Callable[[ClientError], Bak2RdsError | None]
+
+
+def _call(
+    what: str,
+    call: Callable[[], Any],
+    tolerated: str,
+    rejected: Mapping = _rejected,
+    refuse_the_rest: bool = False,
+) -> Any | None:
+    """One DMS call: its answer, or None when DMS answers with the ``tolerated`` error code
+    (the one the caller handles: "not found", "already exists"...). Other refusals are mapped
+    by ``rejected``, then by ``aws_call``'s generic rules (throttling, 5xx, access denied);
+    with ``refuse_the_rest`` any error left is a DmsRequestRejected too."""
+
+    def permanent(error: ClientError) -> Bak2RdsError | None:
+        return None if error_code(error) == tolerated else rejected(error)
+
+    try:
+        with aws_call(what, permanent=permanent):
+            return call()
+    except ClientError as error:
+        if error_code(error) == tolerated:
+            return None
+        if refuse_the_rest:
+            message = error.response.get("Error", {}).get("Message", "")
+            raise DmsRequestRejected(f"{error_code(error)}: {message}") from error
+        raise
+
+
 @dataclass(frozen=True)
 class CdcTaskSpec:
     """A CDC-only task to create: its identifier, where it runs and what it replicates."""
@@ -130,98 +165,86 @@ class Dms:
         return self._find_endpoint("endpoint-arn", arn)
 
     def _find_endpoint(self, by: str, value: str) -> DmsEndpoint | None:
-        try:
-            with aws_call("DMS DescribeEndpoints"):
-                response = self._dms.describe_endpoints(Filters=[{"Name": by, "Values": [value]}])
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundFault":  # DMS's answer to "no match"
-                return None
-            raise
-        endpoints = response.get("Endpoints", [])
+        response = _call(
+            "DMS DescribeEndpoints",
+            lambda: self._dms.describe_endpoints(Filters=[{"Name": by, "Values": [value]}]),
+            tolerated="ResourceNotFoundFault",  # DMS's answer to "no match"
+            rejected=_unmapped,
+        )
+        endpoints = response.get("Endpoints", []) if response else []
         return self._endpoint(endpoints[0]) if endpoints else None
 
     def create_endpoint(self, spec: EndpointSpec) -> DmsEndpoint:
         """Create the endpoint; one that already exists (a retry that lost the answer to
         an earlier CreateEndpoint) is found and returned instead."""
-        try:
-            with aws_call("DMS CreateEndpoint"):
-                response = self._dms.create_endpoint(
-                    EndpointIdentifier=spec.identifier,
-                    EndpointType=spec.role,
-                    EngineName="sqlserver",
-                    DatabaseName=spec.database_name,
-                    SslMode=spec.ssl_mode,
-                    MicrosoftSQLServerSettings={
-                        "DatabaseName": spec.database_name,
-                        "SecretsManagerSecretId": spec.secret_arn,
-                        "SecretsManagerAccessRoleArn": spec.access_role_arn,
-                    },
-                    Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
-                )
-        except ClientError as error:
-            if error_code(error) == "ResourceAlreadyExistsFault":
-                found = self.find_endpoint(spec.identifier)
-                if found is not None:
-                    return found
-                raise DmsRequestRejected(
-                    f"DMS says endpoint {spec.identifier} exists but does not list it"
-                ) from error
-            mapped = _rejected(error)
-            raise (mapped or error) from error
-        return self._endpoint(response["Endpoint"])
+        response = _call(
+            "DMS CreateEndpoint",
+            lambda: self._dms.create_endpoint(
+                EndpointIdentifier=spec.identifier,
+                EndpointType=spec.role,
+                EngineName="sqlserver",
+                DatabaseName=spec.database_name,
+                SslMode=spec.ssl_mode,
+                MicrosoftSQLServerSettings={
+                    "DatabaseName": spec.database_name,
+                    "SecretsManagerSecretId": spec.secret_arn,
+                    "SecretsManagerAccessRoleArn": spec.access_role_arn,
+                },
+                Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+            ),
+            tolerated="ResourceAlreadyExistsFault",
+        )
+        if response is not None:
+            return self._endpoint(response["Endpoint"])
+        found = self.find_endpoint(spec.identifier)
+        if found is None:
+            raise DmsRequestRejected(
+                f"DMS says endpoint {spec.identifier} exists but does not list it"
+            )
+        return found
 
     def test_connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest:
-        try:
-            with aws_call("DMS TestConnection"):
-                response = self._dms.test_connection(
-                    ReplicationInstanceArn=instance_arn, EndpointArn=endpoint_arn
-                )
-        except ClientError as error:
-            if error_code(error) == "InvalidResourceStateFault":  # a test is under way
-                return ConnectionTest("testing", "")
-            mapped = _rejected(error)
-            raise (mapped or error) from error
-        return _connection(response["Connection"])
+        response = _call(
+            "DMS TestConnection",
+            lambda: self._dms.test_connection(
+                ReplicationInstanceArn=instance_arn, EndpointArn=endpoint_arn
+            ),
+            tolerated="InvalidResourceStateFault",  # a test is under way
+        )
+        return _connection(response["Connection"]) if response else ConnectionTest("testing", "")
 
     def connection(self, instance_arn: str, endpoint_arn: str) -> ConnectionTest | None:
         """The endpoint's last connection test from the instance; None if it has none."""
-        try:
-            with aws_call("DMS DescribeConnections"):
-                response = self._dms.describe_connections(
-                    Filters=[
-                        {"Name": "endpoint-arn", "Values": [endpoint_arn]},
-                        {"Name": "replication-instance-arn", "Values": [instance_arn]},
-                    ]
-                )
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundFault":
-                return None
-            mapped = _rejected(error)
-            raise (mapped or error) from error
-        connections = response.get("Connections", [])
+        response = _call(
+            "DMS DescribeConnections",
+            lambda: self._dms.describe_connections(
+                Filters=[
+                    {"Name": "endpoint-arn", "Values": [endpoint_arn]},
+                    {"Name": "replication-instance-arn", "Values": [instance_arn]},
+                ]
+            ),
+            tolerated="ResourceNotFoundFault",
+        )
+        connections = response.get("Connections", []) if response else []
         return _connection(connections[0]) if connections else None
 
     def delete_endpoint(self, arn: str) -> None:
         """Delete the endpoint; one already gone is not an error."""
-        try:
-            with aws_call("DMS DeleteEndpoint"):
-                self._dms.delete_endpoint(EndpointArn=arn)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundFault":
-                return
-            mapped = _rejected(error)
-            raise (mapped or error) from error
+        _call(
+            "DMS DeleteEndpoint",
+            lambda: self._dms.delete_endpoint(EndpointArn=arn),
+            tolerated="ResourceNotFoundFault",
+        )
 
     def tags(self, arn: str) -> dict[str, str] | None:
         """The resource's tags; None when it no longer exists."""
-        try:
-            with aws_call("DMS ListTagsForResource"):
-                response = self._dms.list_tags_for_resource(ResourceArn=arn)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundFault":
-                return None
-            mapped = _rejected(error)
-            raise (mapped or error) from error
+        response = _call(
+            "DMS ListTagsForResource",
+            lambda: self._dms.list_tags_for_resource(ResourceArn=arn),
+            tolerated="ResourceNotFoundFault",
+        )
+        if response is None:
+            return None
         return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("TagList", [])}
 
     def _endpoint(self, raw: dict[str, Any]) -> DmsEndpoint:
@@ -265,31 +288,27 @@ class Dms:
     def create_cdc_task(self, spec: CdcTaskSpec) -> ReplicationTask:
         """Create the task; one that already exists (a retried create that got no answer)
         is found and returned instead."""
-        try:
-            with aws_call("DMS CreateReplicationTask"):
-                response = self._create_task(spec)
-        except ClientError as error:
-            if error_code(error) == "ResourceAlreadyExistsFault":
-                found = self.find_task(spec.identifier)
-                if found is not None:
-                    return found
-            mapped = _rejected(error) or DmsRequestRejected(
-                f"{error_code(error)}: {error.response.get('Error', {}).get('Message', '')}"
-            )
-            raise mapped from error
-        return _task(response["ReplicationTask"])
-
-    def _create_task(self, spec: CdcTaskSpec) -> Any:
-        return self._dms.create_replication_task(
-            ReplicationTaskIdentifier=spec.identifier,
-            SourceEndpointArn=spec.source_endpoint_arn,
-            TargetEndpointArn=spec.target_endpoint_arn,
-            ReplicationInstanceArn=spec.replication_instance_arn,
-            MigrationType="cdc",
-            TableMappings=spec.table_mappings,
-            ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
-            Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+        response = _call(
+            "DMS CreateReplicationTask",
+            lambda: self._dms.create_replication_task(
+                ReplicationTaskIdentifier=spec.identifier,
+                SourceEndpointArn=spec.source_endpoint_arn,
+                TargetEndpointArn=spec.target_endpoint_arn,
+                ReplicationInstanceArn=spec.replication_instance_arn,
+                MigrationType="cdc",
+                TableMappings=spec.table_mappings,
+                ReplicationTaskSettings=json.dumps(TASK_SETTINGS),
+                Tags=[{"Key": key, "Value": value} for key, value in spec.tags.items()],
+            ),
+            tolerated="ResourceAlreadyExistsFault",
+            refuse_the_rest=True,
         )
+        if response is not None:
+            return _task(response["ReplicationTask"])
+        found = self.find_task(spec.identifier)
+        if found is None:
+            raise DmsRequestRejected(f"DMS says task {spec.identifier} exists but does not list it")
+        return found
 
     def start_cdc(self, arn: str, cdc_start_position: str) -> ReplicationTask:
         with aws_call("DMS StartReplicationTask", permanent=_rejected):
@@ -302,15 +321,12 @@ class Dms:
 
     def delete_task(self, arn: str) -> ReplicationTask | None:
         """Ask DMS to delete the (stopped) task; None once it is gone."""
-        try:
-            with aws_call("DMS DeleteReplicationTask"):
-                response = self._dms.delete_replication_task(ReplicationTaskArn=arn)
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundFault":
-                return None
-            mapped = _rejected(error)
-            raise (mapped or error) from error
-        return _task(response["ReplicationTask"])
+        response = _call(
+            "DMS DeleteReplicationTask",
+            lambda: self._dms.delete_replication_task(ReplicationTaskArn=arn),
+            tolerated="ResourceNotFoundFault",
+        )
+        return _task(response["ReplicationTask"]) if response else None
 
     def stop_task(self, arn: str) -> ReplicationTask:
         """Ask DMS to stop the task; a task that is not running is left as it is."""

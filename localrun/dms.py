@@ -32,9 +32,21 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
   until then (moto deletes it at once);
 * ``stop_source_writes(task)`` stands for the operator stopping writes to the source at
   cutover: from then on the latency falls to ``CdcLatencyProfile.drained_seconds`` within
-  seconds, as DMS has nothing left to apply.
+  seconds, as DMS has nothing left to apply;
+* ``ModifyReplicationTask`` (moto has none) takes new table mappings while the task is not
+  running (``InvalidResourceStateFault`` otherwise); the task is ``modifying`` for
+  ``modifying_for``, then ``ready``;
+* ``DescribeTableStatistics`` (moto has none) lists, once the task started, every table of
+  the target database its mappings select (``tables_of``), ``TableState`` "Table completed",
+  or "Table error" for a table ``suspend_table`` names; the task stays ``running``, as DMS
+  leaves it when it suspends a table (DMS API reference, TableStatistics);
+* a start is checked against the source (``start_refusal``): a native start point on a
+  source database with no publication, or one the source's log no longer holds, makes the
+  task ``failed`` once it was ``starting`` for ``starting_for``, with DMS's message (the
+  missing-LSN text is the DMS user guide's, "Capturing data changes for ongoing replication
+  from SQL Server"; DMS documents no text for a missing publication, so that one is ours).
 
-Not modelled: full load, table statistics, task settings validation, resume.
+Not modelled: full load, task settings validation, resume, row counts in table statistics.
 """
 
 from __future__ import annotations
@@ -109,6 +121,9 @@ class SimulatedTask:
     stop_requested_at: datetime | None = None
     delete_requested_at: datetime | None = None
     writes_stopped_at: datetime | None = None  # the operator stopped writes to the source
+    fails_at: datetime | None = None  # with ``failure``: a start DMS cannot go on with
+    modifying_until: datetime | None = None
+    suspended: set[tuple[str, str]] = field(default_factory=set)  # (schema, table)
     metrics_until: datetime | None = None  # last minute a datapoint was published for
     status_history: list[tuple[datetime, str]] = field(default_factory=list)
 
@@ -128,6 +143,9 @@ class SimulatedDms:
         latency: CdcLatencyProfile | None = None,
         stopping_for: timedelta = timedelta(seconds=40),
         deleting_for: timedelta = timedelta(seconds=45),
+        modifying_for: timedelta = timedelta(seconds=40),
+        tables_of: Callable[[FakeReplicationTask], list[tuple[str, str]]] | None = None,
+        start_refusal: Callable[[FakeReplicationTask, str | None], str | None] | None = None,
     ) -> None:
         self.clock = clock
         self.account_id = account_id
@@ -136,6 +154,9 @@ class SimulatedDms:
         self.starting_for = starting_for
         self.stopping_for = stopping_for
         self.deleting_for = deleting_for
+        self.modifying_for = modifying_for
+        self.tables_of = tables_of or (lambda task: [])
+        self.start_refusal = start_refusal or (lambda task, position: None)
         self.deleted_tasks: list[str] = []  # identifiers, once DMS has removed them
         self.extra_latency: tuple[datetime, float] | None = None  # since when, how much
         self.latency = latency or CdcLatencyProfile()
@@ -164,6 +185,11 @@ class SimulatedDms:
         with self._lock:
             self.task(arn_or_identifier).failure = message
             self._refresh()
+
+    def suspend_table(self, arn_or_identifier: str, schema: str, table: str) -> None:
+        """DMS stops replicating one table of the task (it reports "Table error")."""
+        with self._lock:
+            self.task(arn_or_identifier).suspended.add((schema, table))
 
     def refuse_task_creation(self, message: str | None) -> None:
         """From now on CreateReplicationTask fails with ``message`` as DMS's
@@ -229,6 +255,18 @@ class SimulatedDms:
         def stop_replication_task(response: DatabaseMigrationServiceResponse) -> str:
             return stand_in._stop(response.dms_backend, response._get_param("ReplicationTaskArn"))
 
+        def modify_replication_task(response: DatabaseMigrationServiceResponse) -> str:
+            return stand_in._modify(
+                response.dms_backend,
+                response._get_param("ReplicationTaskArn"),
+                response._get_param("TableMappings"),
+            )
+
+        def describe_table_statistics(response: DatabaseMigrationServiceResponse) -> str:
+            return stand_in._table_statistics(
+                response.dms_backend, response._get_param("ReplicationTaskArn")
+            )
+
         def task_to_dict(task: FakeReplicationTask) -> dict[str, Any]:
             return stand_in._describe(task, to_dict(task))
 
@@ -245,6 +283,12 @@ class SimulatedDms:
             ),
             (DatabaseMigrationServiceResponse, "start_replication_task", start_replication_task),
             (DatabaseMigrationServiceResponse, "stop_replication_task", stop_replication_task),
+            (DatabaseMigrationServiceResponse, "modify_replication_task", modify_replication_task),
+            (
+                DatabaseMigrationServiceResponse,
+                "describe_table_statistics",
+                describe_table_statistics,
+            ),
             (
                 DatabaseMigrationServiceBackend,
                 "delete_replication_task",
@@ -311,8 +355,57 @@ class SimulatedDms:
                 raise InvalidParameterValueException(f"Invalid CdcStartPosition: {position}")
             simulated.start_type, simulated.cdc_start_position = start_type, position
             simulated.start_requested_at = self.clock.now()
+            refusal = self.start_refusal(task, position)
+            if refusal is not None:  # DMS accepts the start, then the capture fails
+                simulated.failure = refusal
+                simulated.fails_at = simulated.start_requested_at + self.starting_for
             self._refresh()
             return json.dumps({"ReplicationTask": task.to_dict()})
+
+    def _modify(
+        self, backend: DatabaseMigrationServiceBackend, arn: str, table_mappings: str | None
+    ) -> str:
+        with self._lock:
+            self._refresh()
+            if arn not in backend.replication_tasks or arn not in self.tasks:
+                raise ResourceNotFoundFault("Replication Task not found")
+            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            if task.status not in {"ready", "stopped", "failed"}:
+                raise InvalidResourceStateFault(
+                    f"Replication task is in state {task.status}: it can be modified only when "
+                    "it is not running"
+                )
+            if table_mappings is not None:
+                json.loads(table_mappings)  # DMS refuses a mapping that is not JSON
+                task.table_mappings = table_mappings
+            simulated.modifying_until = self.clock.now() + self.modifying_for
+            self._refresh()
+            return json.dumps({"ReplicationTask": task.to_dict()})
+
+    def _table_statistics(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
+        with self._lock:
+            self._refresh()
+            if arn not in backend.replication_tasks or arn not in self.tasks:
+                raise ResourceNotFoundFault("Replication Task not found")
+            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            tables = self.tables_of(task) if simulated.start_requested_at else []
+            statistics = [
+                {
+                    "SchemaName": schema,
+                    "TableName": table,
+                    "TableState": (
+                        "Table error"
+                        if (schema, table) in simulated.suspended
+                        else "Table completed"
+                    ),
+                    "Inserts": 0,
+                    "Updates": 0,
+                    "Deletes": 0,
+                    "Ddls": 0,
+                }
+                for schema, table in tables
+            ]
+            return json.dumps({"ReplicationTaskArn": arn, "TableStatistics": statistics})
 
     def _stop(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
         with self._lock:
@@ -350,7 +443,7 @@ class SimulatedDms:
         described["ReplicationTaskStartDate"] = started.isoformat() if started else None
         if simulated.cdc_start_position is not None:
             described["CdcStartPosition"] = simulated.cdc_start_position
-        if simulated.failure is not None:
+        if simulated.failure is not None and described.get("Status") == "failed":
             described["StopReason"] = "Stop Reason FATAL_ERROR"
             described["LastFailureMessage"] = simulated.failure
         elif described.get("Status") == "stopped":
@@ -379,12 +472,14 @@ class SimulatedDms:
     def _status_at(self, task: SimulatedTask, now: datetime) -> str:
         if task.delete_requested_at is not None:
             return "deleting"
-        if task.failure is not None:
+        if task.failure is not None and (task.fails_at is None or now >= task.fails_at):
             return "failed"
         if task.stop_requested_at is not None:
             done = now >= task.stop_requested_at + self.stopping_for
             return "stopped" if done else "stopping"
         if task.start_requested_at is None:
+            if task.modifying_until is not None and now < task.modifying_until:
+                return "modifying"
             return "ready" if now >= task.created_at + self.ready_after else "creating"
         return "running" if now >= self._running_since(task) else "starting"
 
@@ -451,7 +546,7 @@ def patched(patches: list[Patch]) -> Iterator[None]:
     """Replace each class attribute for the duration of the block (moto's backends)."""
     with contextlib.ExitStack() as stack:
         for owner, name, replacement in patches:
-            stack.enter_context(mock.patch.object(owner, name, replacement))
+            stack.enter_context(mock.patch.object(owner, name, replacement, create=True))
         yield
 
 

@@ -46,9 +46,11 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import re
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -59,6 +61,7 @@ from urllib.parse import quote_plus, urlencode
 import pymssql
 from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
+from moto.dms.models import dms_backends
 from moto.sns.models import sns_backends
 
 from bak2rds.lsn import Lsn
@@ -146,13 +149,19 @@ class LocalRuntime:
         self.region = region
         self.simulation = SimulatedTime(self.clock)
         self.dms = SimulatedDms(
-            self.clock, ACCOUNT_ID, region, ready_after=dms_task_ready_after, latency=cdc_latency
+            self.clock,
+            ACCOUNT_ID,
+            region,
+            ready_after=dms_task_ready_after,
+            latency=cdc_latency,
+            tables_of=self._tables_of,
+            start_refusal=self._start_refusal,
         )
         self.dms_connections = SimulatedDmsConnections(
             self.clock, ACCOUNT_ID, region, reach=self._dms_reaches
         )
         # Databases on the simulated source server: every uploaded backup's own database.
-        self.source_databases: set[str] = set()
+        self.source_databases: dict[str, SourceDatabase] = {}
         self.lambdas = LambdaService(before_each_call=_fresh_container_settings)
         self.deployment = Deployment(
             template=self.template,
@@ -279,7 +288,7 @@ class LocalRuntime:
         etag = str(response["ETag"]).strip('"')
         s3_arn = f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}/{key}"
         self.sql.add_backup(s3_arn, backup)
-        self.source_databases.add(backup.database_name)
+        self.source_databases.setdefault(backup.database_name, SourceDatabase())
         event = self.object_created_event(key, len(content), etag, version_id)
         return Upload(self.bucket, key, version_id, etag, len(content), s3_arn, backup, event)
 
@@ -310,7 +319,7 @@ class LocalRuntime:
             )
         else:
             server, expected = SOURCE_SERVER, SOURCE_LOGIN
-            exists = database.lower() in {name.lower() for name in self.source_databases}
+            exists = self._source_database(database) is not None
         if address != server:
             return f"{DMS_TEST_FAILED} TCP Provider: Error code 0x102 ({address[0]}:{address[1]})"
         if login != expected:
@@ -319,6 +328,44 @@ class LocalRuntime:
             return (
                 f'{DMS_TEST_FAILED} Cannot open database "{database}" requested by the login. '
                 "The login failed."
+            )
+        return None
+
+    def _source_database(self, name: str) -> SourceDatabase | None:
+        return next(
+            (v for k, v in self.source_databases.items() if k.lower() == name.lower()), None
+        )
+
+    def _endpoint_database(self, endpoint_arn: str) -> str:
+        endpoints = dms_backends[ACCOUNT_ID][self.region].endpoints.values()  # by identifier
+        endpoint = next((e for e in endpoints if e.endpoint_arn == endpoint_arn), None)
+        settings = (endpoint.microsoft_sql_server_settings or {}) if endpoint else {}
+        return str(settings.get("DatabaseName") or getattr(endpoint, "database_name", "") or "")
+
+    def _tables_of(self, task: Any) -> list[tuple[str, str]]:
+        """The target database's tables the task's mappings select, as DMS lists them."""
+        database = self._endpoint_database(task.target_endpoint_arn)
+        if database.lower() not in self.sql.catalogues:
+            return []
+        selected = selected_by(str(task.table_mappings))
+        return [(t.schema, t.name) for t in self.sql.tables(database) if selected(t.schema, t.name)]
+
+    def _start_refusal(self, task: Any, position: str | None) -> str | None:
+        """Why DMS's capture from the source cannot start at ``position`` (None: it can)."""
+        source = self._source_database(self._endpoint_database(task.source_endpoint_arn))
+        if source is None or position is None:
+            return None
+        if not source.published:
+            return (
+                "[SOURCE_CAPTURE ]E: Table is not part of a publication: a CDC native start "
+                "point needs an MS-Replication publication on every table of the task "
+                "(simulated text)"
+            )
+        oldest = source.log_available_from
+        if oldest is not None and Lsn.parse(position).to_numeric() < oldest:
+            return (
+                f"[SOURCE_CAPTURE ]E: Failed to access LSN '{position}' in the backup log sets "
+                "since BACKUP/LOG-s are not available. [1020465] (sqlserver_endpoint_capture.c:764)"
             )
         return None
 
@@ -556,6 +603,48 @@ class LocalRuntime:
         return [item for page in pages for item in page["executions"]]
 
 
+@dataclass
+class SourceDatabase:
+    """A database on the simulated source server, as DMS's capture finds it."""
+
+    published: bool = True  # an MS-Replication publication covers its tables
+    log_available_from: int | None = None  # oldest LSN (numeric) the log still holds
+
+
+def selected_by(table_mappings: str) -> Callable[[str, str], bool]:
+    """DMS's selection rules (include, then exclude), names as LIKE patterns: the simulator's
+    own reading, independent of bak2rds.table_scope."""
+    rules = [
+        r
+        for r in json.loads(table_mappings or "{}").get("rules", [])
+        if r.get("rule-type") == "selection"
+    ]
+
+    def like(pattern: str, name: str) -> bool:  # %, _ and [set] (no ranges)
+        regex = "".join(
+            ".*"
+            if part == "%"
+            else "."
+            if part == "_"
+            else "[" + re.escape(part[1:-1]) + "]"
+            if part.startswith("[")
+            else re.escape(part)
+            for part in re.findall(r"\[[^\]]+\]|.", pattern)
+        )
+        return re.fullmatch(regex, name, re.IGNORECASE | re.DOTALL) is not None
+
+    def selected(schema: str, table: str) -> bool:
+        hits = [
+            r["rule-action"]
+            for r in rules
+            if like(r["object-locator"]["schema-name"], schema)
+            and like(r["object-locator"].get("table-name", "%"), table)
+        ]
+        return any(a in {"include", "explicit"} for a in hits) and "exclude" not in hits
+
+    return selected
+
+
 def _fresh_process_caches() -> None:
     """A new deployment: no boto3 client, setting or secret cached from an earlier one."""
     importlib.import_module("bak2rds.adapters.aws").reset_clients()
@@ -583,6 +672,7 @@ __all__ = [
     "ManualClock",
     "Notification",
     "SimulatedRdsSqlServer",
+    "SourceDatabase",
     "StateVisit",
     "Upload",
 ]

@@ -11,7 +11,10 @@ documentation gives for ``msdb.dbo.rds_restore_database`` and ``msdb.dbo.rds_tas
 * a successful restore creates the database and writes ``msdb.dbo.restorehistory`` and
   ``msdb.dbo.backupset`` rows with the LSNs of the backup that was restored;
 * restoring over an existing database (names compared without case) raises RDS's error;
-* logins are checked, connections must ask for encryption and autocommit.
+* logins are checked, connections must ask for encryption and autocommit; a connection to
+  a database that is not there fails as SQL Server's login does (error 4060);
+* in a restored database, its tables, triggers and foreign keys (``localrun.sqlcatalog``,
+  from ``BackupInS3.tables``) answer the catalogue queries and take bak2rds's statements.
 
 What it does not model: the two-minute refresh lag of ``rds_task_status``, storage, and
 any SQL beyond bak2rds's own statements. Time comes from an injected clock.
@@ -19,6 +22,7 @@ any SQL beyond bak2rds's own statements. Time comes from an injected clock.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +31,8 @@ from decimal import Decimal
 from typing import Any
 
 from pymssql import exceptions as pymssql_errors
+
+from localrun.sqlcatalog import CatalogueSession, Table, order_entry_tables
 
 Row = tuple[Any, ...]
 TASK_COLUMNS = (
@@ -60,6 +66,7 @@ class BackupInS3:
     restore_duration: timedelta = timedelta(minutes=10)
     fails_with: str | None = None  # task_info of a restore that ends in ERROR
     finished_at: datetime | None = None
+    tables: list[Table] | None = None  # what the database holds (default: order_entry_tables)
 
 
 @dataclass
@@ -87,6 +94,7 @@ class SimulatedRdsSqlServer:
     databases: set[str] = field(default_factory=lambda: set(SYSTEM_DATABASES))
     tasks: list[RestoreTaskRecord] = field(default_factory=list)
     restore_history: list[dict[str, Any]] = field(default_factory=list)
+    catalogues: dict[str, list[Table]] = field(default_factory=dict)  # lower-case name
     executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     # Errors to raise instead of connecting / executing, consumed one per call. pymssql's
     # shapes: connect raises OperationalError((number, message)), execute raises
@@ -108,7 +116,17 @@ class SimulatedRdsSqlServer:
             raise pymssql_errors.OperationalError(
                 (18456, f"Login failed for user '{user}'.".encode())
             )
-        return SimulatedConnection(self, autocommit=bool(kwargs.get("autocommit")))
+        database = str(kwargs.get("database") or "master")
+        self._advance()
+        if not self._database_exists(database):
+            raise pymssql_errors.OperationalError(
+                (
+                    4060,
+                    f'Cannot open database "{database}" requested by the login. '
+                    "The login failed.".encode(),
+                )
+            )
+        return SimulatedConnection(self, bool(kwargs.get("autocommit")), database)
 
     # ------------------------------------------------------------------ test controls
     def add_backup(self, s3_arn: str, backup: BackupInS3) -> None:
@@ -124,14 +142,22 @@ class SimulatedRdsSqlServer:
         return len(self.tasks)
 
     # ------------------------------------------------------------------ statements
+    def tables(self, database: str) -> list[Table]:
+        """The restored database's tables as they are now (tests change and read them)."""
+        return self.catalogues[database.lower()]
+
     def execute(
-        self, sql: str, params: Sequence[Any], autocommit: bool
+        self, sql: str, params: Sequence[Any], autocommit: bool, database: str = "master"
     ) -> tuple[list[str], list[Row]]:
         self.executed.append((sql, tuple(params)))
         if self.execute_failures:
             raise self.execute_failures.pop(0)
         self._advance()
         text = " ".join(sql.split())
+        if database.lower() in self.catalogues:
+            answer = self._in_database(database, text, params)
+            if answer is not None:
+                return answer
         for pattern, handler in self._statements():
             match = re.fullmatch(pattern, text, re.IGNORECASE)
             if match:
@@ -146,6 +172,24 @@ class SimulatedRdsSqlServer:
                     )
                 return handler(*params)
         raise pymssql_errors.ProgrammingError(102, f"Incorrect syntax near '{text[:40]}'.".encode())
+
+    def _in_database(
+        self, database: str, text: str, params: Sequence[Any]
+    ) -> tuple[list[str], list[Row]] | None:
+        session = CatalogueSession(self.catalogues[database.lower()], database)
+        for pattern, name in session.query_handlers():
+            if re.fullmatch(pattern, text, re.IGNORECASE):
+                if params:
+                    raise pymssql_errors.ProgrammingError(
+                        8144, b"Procedure or function has too many arguments specified."
+                    )
+                answer: tuple[list[str], list[Row]] = getattr(session, name)()
+                return answer
+        if text.count("%s") != len(params):
+            raise pymssql_errors.ProgrammingError(
+                8144, b"Procedure or function has too many arguments specified."
+            )
+        return session.run_batch(text, params)
 
     def _statements(self) -> list[tuple[str, Callable[..., tuple[list[str], list[Row]]]]]:
         return [
@@ -264,6 +308,8 @@ class SimulatedRdsSqlServer:
         task.lifecycle, task.percent = "SUCCESS", 100
         task.task_info = "Task execution has finished successfully."
         self.databases.add(task.database_name)
+        tables = backup.tables if backup.tables is not None else order_entry_tables()
+        self.catalogues[task.database_name.lower()] = copy.deepcopy(tables)
         self.restore_history.append(
             {
                 "restore_history_id": len(self.restore_history) + 1,
@@ -316,33 +362,44 @@ class SimulatedRdsSqlServer:
 
 
 class SimulatedConnection:
-    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool) -> None:
+    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool, database: str) -> None:
         self._server = server
         self._autocommit = autocommit
+        self._database = database
         self.closed = False
 
     def cursor(self) -> SimulatedCursor:
         if self.closed:
             raise pymssql_errors.InterfaceError("Connection is closed.")
-        return SimulatedCursor(self._server, self._autocommit)
+        return SimulatedCursor(self._server, self._autocommit, self._database)
 
     def close(self) -> None:
         self.closed = True
 
 
 class SimulatedCursor:
-    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool) -> None:
+    def __init__(self, server: SimulatedRdsSqlServer, autocommit: bool, database: str) -> None:
         self._server = server
         self._autocommit = autocommit
+        self._database = database
         self._rows: list[Row] = []
         self.description: list[tuple[Any, ...]] | None = None
 
     def execute(self, operation: str, params: Any = ()) -> None:
         values = params if isinstance(params, tuple) else (params,)
-        columns, self._rows = self._server.execute(operation, values, self._autocommit)
-        self.description = [(name, None, None, None, None, None, None) for name in columns]
+        columns, self._rows = self._server.execute(
+            operation, values, self._autocommit, self._database
+        )
+        # pymssql: no result set (DDL) leaves description None, and fetchall then raises
+        self.description = (
+            [(name, None, None, None, None, None, None) for name in columns] if columns else None
+        )
 
     def fetchall(self) -> list[Row]:
+        if self.description is None:
+            raise pymssql_errors.OperationalError(
+                "Statement not executed or executed statement has no resultset"
+            )
         rows, self._rows = self._rows, []
         return rows
 

@@ -10,7 +10,16 @@ import copy
 import json
 from pathlib import Path
 
-from bak2rds.models import Cdc, DmsResources, Migration, MigrationState, Restore, StartLsn, Target
+from bak2rds.models import (
+    Cdc,
+    DmsResources,
+    Migration,
+    MigrationState,
+    Restore,
+    StartLsn,
+    Target,
+    TargetPrep,
+)
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
 _FULL: MigrationState = json.loads((EVENTS / "stop_cdc_task.json").read_text())["state"]
@@ -25,5 +34,6 @@ MIGRATION: Migration = _FULL["migration"]
 TARGET: Target = _FULL["target"]
 RESTORE: Restore = _FULL["restore"]
 START_LSN: StartLsn = _FULL["start_lsn"]
+TARGET_PREP: TargetPrep = _FULL["target_prep"]
 CDC: Cdc = _FULL["cdc"]
 DMS: DmsResources = _FULL["dms"]

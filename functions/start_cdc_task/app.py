@@ -13,4 +13,6 @@ from bak2rds.wiring import services
 
 @step_handler
 def lambda_handler(event: StartCdcTaskPayload, context: LambdaContext) -> Cdc:
-    return start_cdc_task.run(event["cdc"], event["start_lsn"], services.dms(), clock.utcnow())
+    return start_cdc_task.run(
+        event["cdc"], event["start_lsn"], event["target_prep"], services.dms(), clock.utcnow()
+    )

@@ -38,6 +38,10 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:bak2rds-test"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+    remaining_millis: int = 900_000  # a fresh 15-minute invocation
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_millis
 
 
 CONTEXT = cast(LambdaContext, FakeLambdaContext())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from unittest import mock
 
 import boto3
 import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dms.models import dms_backends
+from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.sns.models import sns_backends
 
 from bak2rds.errors import DatabaseAlreadyExists, InvalidBackupObject
@@ -20,8 +22,10 @@ from functions.create_dms_endpoints import app as create_dms_endpoints
 from functions.derive_start_lsn import app as derive_start_lsn
 from functions.dms_connection_test import app as dms_connection_test
 from functions.notify import app as notify
+from functions.prepare_target import app as prepare_target
 from functions.read_backup_object import app as read_backup_object
 from functions.remove_dms_resources import app as remove_dms_resources
+from functions.restore_triggers_and_keys import app as restore_triggers_and_keys
 from functions.start_cdc_task import app as start_cdc_task
 from functions.start_migration import app as start_migration
 from functions.start_restore import app as start_restore
@@ -83,6 +87,14 @@ def test_the_sql_steps_restore_and_derive_the_start_lsn(world: World) -> None:
     assert checked["succeeded"] is True
     start = derive_start_lsn.lambda_handler(load_event("derive_start_lsn"), CONTEXT)
     assert start["dms"] == "00000014:000000f3:0001"
+    prepared = prepare_target.lambda_handler(load_event("prepare_target"), CONTEXT)
+    assert (prepared["triggers_off"], prepared["foreign_keys_off"]) == (2, 3)
+    tables = world.sql.tables("Northwind")
+    assert not any(t.enabled for table in tables for t in table.triggers)
+    event = load_event("restore_triggers_and_keys")
+    event["state"]["target_prep"] = prepared
+    restored = restore_triggers_and_keys.lambda_handler(event, CONTEXT)
+    assert (restored["triggers_on"], restored["foreign_keys_on"], restored["done"]) == (2, 3, True)
 
 
 def test_start_restore_never_restores_over_an_existing_database(world: World) -> None:
@@ -130,6 +142,17 @@ def test_the_dms_steps_make_test_and_remove_this_migrations_endpoints_and_task(
     assert not dms.describe_endpoints()["Endpoints"]
 
 
+def _table_statistics(response: DatabaseMigrationServiceResponse) -> str:
+    """DescribeTableStatistics, which moto lacks: one table, replicating (localrun.dms has the
+    whole stand-in)."""
+    arn = response._get_param("ReplicationTaskArn")
+    table = {"SchemaName": "dbo", "TableName": "Orders", "TableState": "Table completed"}
+    return json.dumps({"ReplicationTaskArn": arn, "TableStatistics": [table]})
+
+
+@mock.patch.object(
+    DatabaseMigrationServiceResponse, "describe_table_statistics", _table_statistics, create=True
+)
 def test_the_cdc_steps_create_start_and_watch_the_task(world: World) -> None:
     event = load_event("create_cdc_task")
     event["dms"]["replication_instance_arn"] = world.replication_instance_arn

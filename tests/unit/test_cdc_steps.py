@@ -6,11 +6,12 @@ from datetime import datetime
 import pytest
 
 from bak2rds.adapters.cloudwatch import CdcLatency
-from bak2rds.adapters.dms import CdcTaskSpec, ReplicationTask
+from bak2rds.adapters.dms import CdcTaskSpec, ReplicationTask, TableStatistic
 from bak2rds.config import CdcSettings, DmsSettings
 from bak2rds.errors import CdcTaskFailed, DmsRequestRejected
-from bak2rds.models import Cdc
+from bak2rds.models import Cdc, TargetPrep
 from bak2rds.steps import check_cdc, create_cdc_task, start_cdc_task
+from bak2rds.table_scope import exclusions_of, in_scope
 from localrun.clock import ManualClock
 from tests import states
 
@@ -18,9 +19,14 @@ SETTINGS = DmsSettings(
     replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
     table_mappings='{"rules":[]}',
 )
+ALL_TABLES = (
+    '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all",'
+    '"object-locator":{"schema-name":"%","table-name":"%"},"rule-action":"include"}]}'
+)
 MIGRATION = states.MIGRATION
 NOW = ManualClock().now()
 START_LSN = states.START_LSN
+TARGET_PREP = states.TARGET_PREP
 
 
 @dataclass
@@ -29,6 +35,8 @@ class FakeDms:
     task_tags: dict[str, dict[str, str]] = field(default_factory=dict)
     tasks: dict[str, ReplicationTask] = field(default_factory=dict)
     started_at: dict[str, str] = field(default_factory=dict)
+    modified: list[str] = field(default_factory=list)
+    statistics: list[TableStatistic] = field(default_factory=list)
     created: int = 0
 
     def find_task(self, identifier: str) -> ReplicationTask | None:
@@ -58,6 +66,16 @@ class FakeDms:
         self.started_at[arn] = cdc_start_position
         self.tasks[arn] = replace(self.tasks[arn], status="starting", started=True)
         return self.tasks[arn]
+
+    def modify_table_mappings(self, arn: str, table_mappings: str) -> ReplicationTask:
+        self.modified.append(table_mappings)
+        self.tasks[arn] = replace(
+            self.tasks[arn], status="modifying", table_mappings=table_mappings
+        )
+        return self.tasks[arn]
+
+    def table_statistics(self, arn: str) -> list[TableStatistic]:
+        return self.statistics
 
     def set_status(self, arn: str, status: str, reason: str = "") -> None:
         self.tasks[arn] = replace(self.tasks[arn], status=status, last_failure_message=reason)
@@ -121,16 +139,41 @@ def test_the_task_joins_this_migrations_endpoints_and_is_tagged_with_it() -> Non
 def test_the_task_starts_at_the_start_lsn_only_once_it_is_ready() -> None:
     dms = FakeDms()
     cdc = _created(dms)
-    waiting = start_cdc_task.run(cdc, START_LSN, dms, NOW)
+    waiting = start_cdc_task.run(cdc, START_LSN, TARGET_PREP, dms, NOW)
     assert waiting["started"] is False
     dms.set_status(cdc["task_arn"], "ready")
-    started = start_cdc_task.run(cdc, START_LSN, dms, NOW)
+    started = start_cdc_task.run(cdc, START_LSN, TARGET_PREP, dms, NOW)
     assert started["started"] is True
     assert dms.started_at == {cdc["task_arn"]: "00000014:000000f3:0001"}
     # a retry after the start went through does not start it again
     dms.started_at.clear()
-    assert start_cdc_task.run(cdc, START_LSN, dms, NOW)["started"] is True
+    assert start_cdc_task.run(cdc, START_LSN, TARGET_PREP, dms, NOW)["started"] is True
     assert dms.started_at == {}
+
+
+def test_keyless_tables_are_excluded_from_the_task_before_it_starts() -> None:
+    dms = FakeDms()
+    cdc = _created(dms)
+    dms.tasks[cdc["task_arn"]] = replace(
+        dms.tasks[cdc["task_arn"]], status="ready", table_mappings=ALL_TABLES
+    )
+    prepared: TargetPrep = {
+        **TARGET_PREP,
+        "keyless_policy": "exclude",
+        "excluded_tables": [
+            {"schema": "dbo", "table": "Audit_Log"},
+            {"schema": "etl", "table": "50%"},
+        ],
+    }
+    modifying = start_cdc_task.run(cdc, START_LSN, prepared, dms, NOW)
+    assert (modifying["started"], modifying["status"], dms.started_at) == (False, "modifying", {})
+    (mappings,) = dms.modified
+    assert exclusions_of(mappings) == {("dbo", "Audit_Log"), ("etl", "50%")}
+    assert not in_scope(mappings, "dbo", "Audit_Log") and not in_scope(mappings, "etl", "50%")
+    assert in_scope(mappings, "dbo", "AuditXLog") and in_scope(mappings, "etl", "500")
+    dms.set_status(cdc["task_arn"], "ready")  # DMS holds the new mappings: now it starts
+    assert start_cdc_task.run(cdc, START_LSN, prepared, dms, NOW)["started"] is True
+    assert len(dms.modified) == 1
 
 
 def test_a_task_that_failed_before_start_is_reported() -> None:
@@ -138,7 +181,7 @@ def test_a_task_that_failed_before_start_is_reported() -> None:
     cdc = _created(dms)
     dms.set_status(cdc["task_arn"], "failed", "endpoint test failed")
     with pytest.raises(CdcTaskFailed, match="endpoint test failed"):
-        start_cdc_task.run(cdc, START_LSN, dms, NOW)
+        start_cdc_task.run(cdc, START_LSN, TARGET_PREP, dms, NOW)
 
 
 def _check(cdc: Cdc, dms: FakeDms, metrics: FakeMetrics, clock: ManualClock) -> Cdc:
@@ -190,9 +233,40 @@ def test_a_task_that_fails_or_stops_while_catching_up_ends_the_migration(
     assert caught.value.code == code
 
 
+def test_a_suspended_table_ends_the_wait_with_its_name() -> None:
+    dms, metrics, clock = FakeDms(), FakeMetrics(CdcLatency(5, 5)), ManualClock()
+    cdc = _created(dms)
+    dms.set_status(cdc["task_arn"], "running")
+    dms.statistics = [
+        TableStatistic("dbo", "Orders", "Table completed", 10, 2, 0),
+        TableStatistic("dbo", "Customers", "Table completed", 1, 0, 0),
+    ]
+    assert _check(cdc, dms, metrics, clock)["tables"] == 2
+    dms.statistics[1] = replace(dms.statistics[1], state="Table error")
+    with pytest.raises(
+        CdcTaskFailed, match=r"1 table\(s\) are suspended.*\[dbo\]\.\[Customers\]"
+    ) as caught:
+        _check(cdc, dms, metrics, clock)
+    assert caught.value.code == "DMS_TABLE_SUSPENDED"
+
+
+def test_a_start_position_dms_cannot_read_is_told_apart_from_other_failures() -> None:
+    dms, metrics, clock = FakeDms(), FakeMetrics(), ManualClock()
+    cdc = _created(dms)
+    dms.set_status(
+        cdc["task_arn"],
+        "failed",
+        "[SOURCE_CAPTURE ]E: Failed to access LSN '00000014:000000f3:0001' in the backup log sets "
+        "since BACKUP/LOG-s are not available. [1020465] (sqlserver_endpoint_capture.c:764)",
+    )
+    with pytest.raises(CdcTaskFailed, match="Failed to access LSN") as caught:
+        _check(cdc, dms, metrics, clock)
+    assert caught.value.code == "DMS_START_POSITION_UNAVAILABLE"
+
+
 def _poll_while_preparing(cdc: Cdc, dms: FakeDms, clock: ManualClock, waits: list[int]) -> None:
     for _ in range(1000):
-        cdc = start_cdc_task.run(cdc, START_LSN, dms, clock.now())
+        cdc = start_cdc_task.run(cdc, START_LSN, TARGET_PREP, dms, clock.now())
         waits.append(cdc["wait_seconds"])
         clock.advance(cdc["wait_seconds"])
 

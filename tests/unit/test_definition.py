@@ -48,6 +48,7 @@ TASKS = {name: s for name, (s, _) in EVERY_STATE.items() if s["Type"] == "Task"}
 CAUGHT_ELSEWHERE = {
     "Notify Failure": "Migration Failed Without Notice",
     "Remove DMS Resources": "Cutover Approved?",  # a failed cleanup does not undo a cutover
+    "Restore Triggers And Keys": "Remove DMS Resources",  # nor does a failed re-enable
 }
 
 
@@ -122,7 +123,13 @@ def test_every_task_invokes_a_function_of_the_template() -> None:
 
 def test_only_the_sql_functions_run_in_the_vpc() -> None:
     in_vpc = {name for name, r in FUNCTIONS.items() if "VpcConfig" in r["Properties"]}
-    assert in_vpc == {"StartRestoreFunction", "CheckRestoreFunction", "DeriveStartLsnFunction"}
+    assert in_vpc == {
+        "StartRestoreFunction",
+        "CheckRestoreFunction",
+        "DeriveStartLsnFunction",
+        "PrepareTargetFunction",
+        "RestoreTriggersAndKeysFunction",
+    }
 
 
 def test_the_rule_starts_migrations_for_bak_objects_only() -> None:

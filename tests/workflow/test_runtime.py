@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localrun.clock import ManualClock
-from localrun.runtime import LocalRuntime
+from localrun.runtime import LocalRuntime, SourceDatabase
 from localrun.template import TemplateError
 from tests.workflow.conftest import StartRuntime
 
@@ -162,7 +162,7 @@ def new_endpoint(
     runtime: LocalRuntime, identifier: str, role: Literal["source", "target"] = "source"
 ) -> str:
     """An endpoint of database Sales, with the deployed secret of its role."""
-    runtime.source_databases.add("Sales")
+    runtime.source_databases["Sales"] = SourceDatabase()
     secret = runtime.parameter("DmsSourceSecretArn" if role == "source" else "DmsTargetSecretArn")
     endpoint = boto3.client("dms").create_endpoint(
         EndpointIdentifier=identifier,

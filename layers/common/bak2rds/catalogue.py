@@ -199,6 +199,23 @@ _ENTRIES = (
         "LSN cannot be derived.",
         "Check msdb.dbo.restorehistory on the instance; open an issue with the task id.",
     ),
+    CatalogueEntry(
+        "TARGET_DATABASE_MISSING",
+        "The restored database cannot be opened on the RDS instance any more (dropped, "
+        "renamed or taken offline while the migration ran).",
+        "Find out who changed it (the instance's SQL Server error log). To migrate again, "
+        "drop what is left of it and upload the backup again.",
+    ),
+    CatalogueEntry(
+        "KEYLESS_TABLES",
+        "Tables in the CDC's scope have neither a primary key nor a unique index: DMS cannot "
+        "match a replayed change to its row, so replayed inserts would duplicate rows and "
+        "their LOB columns are not replicated. Nothing was changed on the restored copy and "
+        "no DMS task was started.",
+        "Add a primary key to each table on the source (before the backup) and migrate "
+        "again, or set KeylessTables to exclude: they are then left out of CDC and stay as "
+        "they were in the backup. The restored copy is kept: drop it before migrating again.",
+    ),
     # CDC with DMS
     CatalogueEntry(
         "DMS_ENDPOINT_MISMATCH",
@@ -237,7 +254,24 @@ _ENTRIES = (
         "DMS_TASK_FAILED",
         "The DMS CDC task failed.",
         "Read the stop reason and the task's CloudWatch log; check the source prerequisites "
-        "(FULL recovery, publication or MS-CDC, log backups kept) in the README.",
+        "in the README (FULL recovery; an MS-Replication publication on every replicated "
+        "table, as MS-CDC alone is not enough for a native start point; log backups kept).",
+    ),
+    CatalogueEntry(
+        "DMS_TABLE_SUSPENDED",
+        'The DMS task runs, but DMS stopped replicating some tables (table state "Table '
+        'error"): their changes no longer reach the RDS copy.',
+        "Read the task's CloudWatch log for the tables named; fix the cause on the target "
+        "(a dropped or altered table, permissions) and reload or migrate them again. The "
+        "other tables were replicating; the task is left as it is.",
+    ),
+    CatalogueEntry(
+        "DMS_START_POSITION_UNAVAILABLE",
+        "DMS cannot read the source's log from the CDC start LSN: the log was truncated or "
+        "its log backups are gone, encrypted, striped or not on disk.",
+        "Take a new full backup and migrate again; keep the log (and native, unencrypted, "
+        "unstriped log backups on disk) on the source from that backup until CDC has caught "
+        "up. The restored copy is kept: drop it first.",
     ),
     CatalogueEntry(
         "DMS_TASK_STOPPED",

@@ -13,12 +13,49 @@ from datetime import datetime
 from typing import Protocol
 
 from bak2rds.adapters.cloudwatch import CdcLatency
-from bak2rds.adapters.dms import ReplicationTask
+from bak2rds.adapters.dms import ReplicationTask, TableStatistic
 from bak2rds.errors import CdcTaskFailed
+
+# DMS's SQL Server capture, when the log it must read from the start LSN is gone (DMS user
+# guide, "Capturing data changes for ongoing replication from SQL Server": "Failed to access
+# LSN '...' in the backup log sets since BACKUP/LOG-s are not available. [1020465]").
+_START_POSITION_GONE = ("Failed to access LSN", "[1020465]")
+
+
+def failure_code(reason: str) -> str:
+    """The catalogue code for a failed task's LastFailureMessage."""
+    if any(mark in reason for mark in _START_POSITION_GONE):
+        return "DMS_START_POSITION_UNAVAILABLE"
+    return "DMS_TASK_FAILED"
 
 
 class TaskStatusReader(Protocol):
     def describe_task(self, arn: str) -> ReplicationTask: ...
+
+
+class TableReader(TaskStatusReader, Protocol):
+    def table_statistics(self, arn: str) -> list[TableStatistic]: ...
+
+
+# TableState values (DMS API reference, TableStatistics): "Table error" is a table DMS stopped
+# replicating while the task goes on running.
+SUSPENDED_STATE = "Table error"
+
+
+def check_tables(task_arn: str, task_id: str, dms: TableReader) -> int:
+    """How many tables the running task replicates; a suspended one ends the wait."""
+    statistics = dms.table_statistics(task_arn)
+    suspended = [f"[{t.schema}].[{t.table}]" for t in statistics if t.state == SUSPENDED_STATE]
+    if suspended:
+        shown = ", ".join(suspended[:20]) + (
+            f" and {len(suspended) - 20} more" if len(suspended) > 20 else ""
+        )
+        raise CdcTaskFailed(
+            f"DMS task {task_id} runs, but {len(suspended)} table(s) are suspended "
+            f"({SUSPENDED_STATE}): {shown}",
+            code="DMS_TABLE_SUSPENDED",
+        )
+    return len(statistics)
 
 
 class LatencyReader(Protocol):
@@ -55,7 +92,9 @@ def measure(
     task = dms.describe_task(task_arn)
     reason = task.last_failure_message or task.stop_reason or "no reason given"
     if task.status == "failed":
-        raise CdcTaskFailed(f"DMS task {task.identifier} failed: {reason}")
+        raise CdcTaskFailed(
+            f"DMS task {task.identifier} failed: {reason}", code=failure_code(reason)
+        )
     if task.status in {"stopped", "stopping"}:
         raise CdcTaskFailed(
             f"DMS task {task.identifier} is {task.status}: {reason}", code="DMS_TASK_STOPPED"

@@ -76,6 +76,17 @@ def _table_mappings(name: str, raw: str) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
+KEYLESS_POLICIES = ("fail", "exclude")
+
+
+def _keyless_policy(name: str, raw: str) -> str:
+    if raw not in KEYLESS_POLICIES:
+        raise ConfigurationError(
+            f"{name} must be one of {', '.join(KEYLESS_POLICIES)}, got {raw!r}"
+        )
+    return raw
+
+
 def variable(name: str, read: Reader = _text, default: str | None = None) -> Any:
     """A field read from environment variable ``name``; without a default it is required."""
     return field(metadata={"variable": (name, read, default)})
@@ -122,6 +133,14 @@ class LsnSettings(Settings):
 class DmsSettings(Settings):
     replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
     table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # compact JSON
+
+
+@dataclass(frozen=True)
+class TargetPrepSettings(Settings):
+    """What Prepare Target checks on the restored database before CDC starts."""
+
+    table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # the CDC's scope
+    keyless_tables: str = variable("KEYLESS_TABLES", _keyless_policy, "fail")
 
 
 @dataclass(frozen=True)

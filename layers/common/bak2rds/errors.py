@@ -81,6 +81,7 @@ class TargetNotReady(Bak2RdsError):
         "RESTORE_NO_SPACE",
         "RESTORE_BACKUP_TOO_NEW",
         "BACKUP_TOO_OLD",
+        "TARGET_DATABASE_MISSING",
     )
 
 
@@ -133,8 +134,17 @@ class DmsEndpointUnreachable(Bak2RdsError):
     codes = ("DMS_SOURCE_UNREACHABLE", "DMS_TARGET_UNREACHABLE")
 
 
+class KeylessTables(Bak2RdsError):
+    codes = ("KEYLESS_TABLES",)
+
+
 class CdcTaskFailed(Bak2RdsError):
-    codes = ("DMS_TASK_FAILED", "DMS_TASK_STOPPED")
+    codes = (
+        "DMS_TASK_FAILED",
+        "DMS_TASK_STOPPED",
+        "DMS_TABLE_SUSPENDED",
+        "DMS_START_POSITION_UNAVAILABLE",
+    )
 
 
 class SigningKeyUnreadable(Bak2RdsError):

@@ -69,6 +69,78 @@ def backup_lines(backup: BackupFacts) -> list[str]:
     ]
 
 
+# Writes, on the restored database, the statements that switch back on what Prepare Target
+# switched off: every object still carrying bak2rds's mark (README, "Triggers and foreign keys").
+SWITCH_BACK_ON_QUERY = (
+    "SELECT CASE WHEN o.type = 'TR' THEN N'ENABLE TRIGGER ' + QUOTENAME(SCHEMA_NAME(o.schema_id))"
+    " + N'.' + QUOTENAME(o.name) + N' ON '"
+    " ELSE N'ALTER TABLE ' END"
+    " + QUOTENAME(OBJECT_SCHEMA_NAME(o.parent_object_id)) + N'.'"
+    " + QUOTENAME(OBJECT_NAME(o.parent_object_id))"
+    " + CASE WHEN o.type = 'TR' THEN N''"
+    " WHEN CONVERT(nvarchar(20), ep.value) = N'untrusted' THEN N' WITH NOCHECK CHECK CONSTRAINT '"
+    " + QUOTENAME(o.name) ELSE N' WITH CHECK CHECK CONSTRAINT ' + QUOTENAME(o.name) END + N';'"
+    " FROM sys.extended_properties AS ep JOIN sys.objects AS o ON o.object_id = ep.major_id"
+    " WHERE ep.class = 1 AND ep.name = N'bak2rds_disabled';"
+)
+
+
+def target_prep_lines(state: Mapping[str, Any]) -> list[str]:
+    """While CDC runs: what is switched off on the RDS copy, and what CDC leaves out."""
+    prepared = state.get("target_prep")
+    if not prepared or state.get("target_restore", {}).get("done"):
+        return []
+    database = state.get("migration", {}).get("database_name", "?")
+    lines = [
+        f"On the RDS copy [{database}], {prepared.get('triggers_off')} triggers are disabled and "
+        f"{prepared.get('foreign_keys_off')} foreign keys are NOCHECK while CDC runs, so that "
+        "replayed changes neither fire triggers a second time nor are refused; bak2rds switches "
+        "them back on at the cutover or on rejection."
+    ]
+    return lines + excluded_tables_lines(prepared.get("excluded_tables", []))
+
+
+def excluded_tables_lines(excluded: list[Any]) -> list[str]:
+    if not excluded:
+        return []
+    names = ", ".join(f"[{t['schema']}].[{t['table']}]" for t in excluded[:20])
+    more = f" and {len(excluded) - 20} more" if len(excluded) > 20 else ""
+    return [
+        f"Left out of CDC (no primary key or unique index; KeylessTables is exclude): {names}"
+        f"{more}. They stay on RDS as they were in the backup: changes made to them on the "
+        "source since are not on RDS. Copy them yourself at the cutover."
+    ]
+
+
+def target_restore_lines(state: Mapping[str, Any]) -> list[str]:
+    """After the cutover or a rejection: triggers and foreign keys back as restored?"""
+    if "target_prep" not in state:
+        return []
+    database = state.get("migration", {}).get("database_name", "?")
+    restored = state.get("target_restore")
+    failure = state.get("target_restore_failure")
+    if failure is not None or not restored or not restored.get("done"):
+        return [
+            f"Switching the triggers and foreign keys of [{database}] back on failed "
+            f"({(failure or {}).get('Error', 'not finished')}): some are still off. This query, "
+            f"run in [{database}], writes the statements that switch them back on:",
+            f"  {SWITCH_BACK_ON_QUERY}",
+        ]
+    lines = [
+        f"On [{database}], {restored['triggers_on']} triggers and {restored['foreign_keys_on']} "
+        "foreign keys are back on as they were restored (foreign keys that were trusted are "
+        "checked WITH CHECK, so SQL Server trusts them again)."
+    ]
+    if restored.get("failed_count"):
+        lines.append(
+            f"{restored['failed_count']} foreign key(s) failed WITH CHECK and are left NOCHECK "
+            "(marked bak2rds_disabled = check-failed): fix the rows they name, then run ALTER "
+            "TABLE ... WITH CHECK CHECK CONSTRAINT ... for each:"
+        )
+        lines.extend(f"  {f['foreign_key']}: {f['reason']}" for f in restored["failed_checks"])
+    return lines
+
+
 def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str, str]:
     migration = state.get("migration", {})
     database = migration.get("database_name", "?")
@@ -108,6 +180,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"{lsn.get('dms')} ({lsn.get('numeric')}, strategy {lsn.get('strategy')}).",
             f"Endpoints: {dms.get('source_endpoint_id')} (source) and "
             f"{dms.get('target_endpoint_id')} (target); both tested successfully.",
+            *target_prep_lines(state),
         ]
     elif kind == "READY_FOR_CUTOVER":
         headline = "ready for cutover"
@@ -115,6 +188,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"DMS task {cdc.get('task_id')} has kept CDC latency at "
             f"{cdc.get('latency_seconds')}s or less for {cdc.get('good_checks')} checks.",
             "[" + database + "] on RDS is caught up with the source and ready for cutover.",
+            *target_prep_lines(state),
         ]
     elif kind == "CUTOVER_COMPLETE":
         headline, lines = "cutover complete", _cutover_complete_lines(state, database)
@@ -127,6 +201,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"[{database}] on RDS was kept as it is: nothing was dropped. The source stays the "
             "system of record. To migrate again later, drop or rename the RDS database "
             "yourself and upload a new backup.",
+            *target_restore_lines(state),
             *dms_cleanup_lines(state),
         ]
     else:
@@ -150,6 +225,7 @@ def failure(
             "",
             *_restore_still_running(state, database, entry.code),
             "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
+            *_still_switched_off(state, database),
             *(_dms_left_behind(state, execution_arn) if "restore" in state else []),
             f"Execution: {console_link(execution_arn)}",
         ]
@@ -179,6 +255,20 @@ def _restore_still_running(state: Mapping[str, Any], database: str, code: str) -
         f"it, and [{database}] will be on the instance when it ends; bak2rds no longer watches "
         f"it (EXEC msdb.dbo.rds_task_status @task_id = {task}; shows it). To stop it: "
         f"EXEC msdb.dbo.rds_cancel_task @task_id = {task};",
+    ]
+
+
+def _still_switched_off(state: Mapping[str, Any], database: str) -> list[str]:
+    """A failure after Prepare Target leaves the RDS copy's triggers and keys off."""
+    prepared = state.get("target_prep")
+    if not prepared or state.get("target_restore", {}).get("done"):
+        return []
+    return [
+        f"On [{database}] on RDS, {prepared.get('triggers_off')} triggers and "
+        f"{prepared.get('foreign_keys_off')} foreign keys are still switched off (each marked "
+        "with the extended property bak2rds_disabled). If you keep the copy, this query, run in "
+        f"[{database}], writes the statements that switch them back on:",
+        f"  {SWITCH_BACK_ON_QUERY}",
     ]
 
 
@@ -229,7 +319,9 @@ def _cutover_complete_lines(state: MigrationState, database: str) -> list[str]:
         f"{target.get('port')} (database [{database}]).",
         "2. Keep the source database read-only and do not drop it until the application runs "
         "well on RDS: it is your way back.",
+        *excluded_tables_lines(state.get("target_prep", {}).get("excluded_tables", [])),
         "",
+        *target_restore_lines(state),
         *dms_cleanup_lines(state),
     ]
 
@@ -263,12 +355,31 @@ def approval_expired(
             f"DMS task {cdc.get('task_id')} is still running and keeps [{database}] on RDS "
             "caught up with the source.",
             f"What to do: {entry.action}",
+            *target_prep_lines(state),
             "",
             *_dms_left_behind(state, execution_arn),
             f"Execution: {console_link(execution_arn)}",
         ]
     )
     return subject(database, "approval expired, CDC left running"), body
+
+
+def _summary_switches(summary: ApprovalSummary) -> list[str]:
+    if "triggers_off" not in summary:
+        return []
+    lines = [
+        f"On the RDS copy:  {summary['triggers_off']} triggers disabled and "
+        f"{summary.get('foreign_keys_off')} foreign keys NOCHECK until the cutover (Approve or "
+        "Reject switches them back on)"
+    ]
+    excluded = summary.get("excluded_tables") or []
+    if excluded:
+        lines.append(
+            f"Left out of CDC:  {', '.join(excluded[:20])}"
+            f"{f' and {len(excluded) - 20} more' if len(excluded) > 20 else ''}"
+            " (no key; they stay as they were in the backup)"
+        )
+    return lines
 
 
 def approval_request(
@@ -293,6 +404,7 @@ def approval_request(
             f"(strategy {summary.get('lsn_strategy')})",
             f"CDC latency now: {latency}s (threshold {threshold_seconds}s)",
             f"DMS task:        {summary.get('cdc_task_id')}",
+            *_summary_switches(summary),
             "",
             f"Approve the cutover: {approve_url}",
             "",

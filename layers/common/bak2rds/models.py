@@ -2,7 +2,8 @@
 
 The state machine's input is the S3 event; ``Read Backup Object`` replaces it with
 ``{"migration": ...}`` and every later Task adds its result under one key (its ``ResultPath``):
-``target``, ``restore``, ``start_lsn``, ``cdc``, ``approval``, ``final_sync``, ``cdc_stop``, and
+``target``, ``restore``, ``start_lsn``, ``target_prep``, ``cdc``, ``approval``, ``final_sync``,
+``cdc_stop``, ``target_restore``, and
 on the failure path ``failure``. ``MigrationState`` is that whole document; the ``*Payload``
 types are the ``Parameters`` each Task passes its function (tests/unit/test_models.py checks
 both against the ASL and every sample in ``events/``).
@@ -100,6 +101,38 @@ class StartLsn(TypedDict):
     backup_finished_at: str | None
 
 
+class ExcludedTable(TypedDict):
+    schema: str
+    table: str
+
+
+class TargetPrep(TypedDict):
+    """Prepare Target: what bak2rds switched off on the restored copy, and what CDC leaves
+    out. The objects themselves carry the record (bak2rds.adapters.restored_database)."""
+
+    prepared_at: str
+    triggers_off: int
+    foreign_keys_off: int
+    keyless_policy: Literal["fail", "exclude"]
+    excluded_tables: list[ExcludedTable]  # keyless tables, with KeylessTables = exclude
+
+
+class FailedCheck(TypedDict):
+    foreign_key: str  # [FK_Orders_Customers] on [dbo].[Orders]
+    reason: str
+
+
+class TargetRestore(TypedDict):
+    """Restore Triggers And Keys, each look: what is switched back on as it was restored."""
+
+    started_at: str
+    triggers_on: int
+    foreign_keys_on: int
+    failed_checks: list[FailedCheck]  # the first few, left NOCHECK
+    failed_count: int
+    done: bool
+
+
 class DmsResources(TypedDict):
     """Create DMS Endpoints: this migration's endpoints, made during the restore."""
 
@@ -149,6 +182,7 @@ class Cdc(TypedDict):
     latency_seconds: NotRequired[float | None]
     good_checks: NotRequired[int]
     ready: NotRequired[bool]
+    tables: NotRequired[int]  # tables the running task replicates (DescribeTableStatistics)
 
 
 class ApprovalRequest(TypedDict):
@@ -224,12 +258,15 @@ class MigrationState(TypedDict):
     source_connection: NotRequired[ConnectionCheck]
     target_connection: NotRequired[ConnectionCheck]
     start_lsn: NotRequired[StartLsn]
+    target_prep: NotRequired[TargetPrep]
     cdc: NotRequired[Cdc]
     approval_request: NotRequired[ApprovalRequest]
     # The decision; on the expiry path, the Catch's error (ResultPath $.approval) instead.
     approval: NotRequired[Approval | CaughtError]
     final_sync: NotRequired[FinalSync]
     cdc_stop: NotRequired[CdcStop]
+    target_restore: NotRequired[TargetRestore]
+    target_restore_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
     dms_cleanup: NotRequired[DmsCleanup]
     dms_cleanup_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
     failure: NotRequired[CaughtError]
@@ -270,6 +307,12 @@ class DeriveStartLsnPayload(TypedDict):
     target: Target
 
 
+class PrepareTargetPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+
+
 class CreateDmsEndpointsPayload(TypedDict):
     execution_id: str
     execution_name: str
@@ -295,6 +338,7 @@ class StartCdcTaskPayload(TypedDict):
     execution_id: str
     migration: Migration
     start_lsn: StartLsn
+    target_prep: TargetPrep
     cdc: Cdc
 
 
@@ -312,7 +356,8 @@ class RequestCutoverApprovalPayload(TypedDict):
 
 
 class WholeStatePayload(TypedDict):
-    """Check Final Sync and Stop CDC Task read keys that are absent on their first run."""
+    """Check Final Sync, Stop CDC Task and Restore Triggers And Keys read keys that are
+    absent on their first run."""
 
     execution_id: str
     state: MigrationState
@@ -376,6 +421,10 @@ class ApprovalSummary(TypedDict):
     cdc_task_arn: str
     cdc_task_id: str
     replication_instance_id: str
+    # Added without a new schema: readers of schema 1 records show what is there.
+    triggers_off: NotRequired[int]
+    foreign_keys_off: NotRequired[int]
+    excluded_tables: NotRequired[list[str]]  # [schema].[table]
 
 
 APPROVAL_SUMMARY_SCHEMA = 1

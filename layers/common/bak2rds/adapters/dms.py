@@ -59,6 +59,7 @@ class ReplicationTask:
     started: bool  # start-replication was called at least once
     source_endpoint_arn: str = ""
     target_endpoint_arn: str = ""
+    table_mappings: str = ""  # JSON, as DMS holds it
 
     @property
     def resource_id(self) -> str:
@@ -105,6 +106,18 @@ def _call(
             message = error.response.get("Error", {}).get("Message", "")
             raise DmsRequestRejected(f"{error_code(error)}: {message}") from error
         raise
+
+
+@dataclass(frozen=True)
+class TableStatistic:
+    """One table of a task, from DescribeTableStatistics."""
+
+    schema: str
+    table: str
+    state: str  # "Table completed", "Table error", ... (DMS API reference, TableStatistics)
+    inserts: int
+    updates: int
+    deletes: int
 
 
 @dataclass(frozen=True)
@@ -319,6 +332,34 @@ class Dms:
             )
         return _task(response["ReplicationTask"])
 
+    def modify_table_mappings(self, arn: str, table_mappings: str) -> ReplicationTask:
+        """Give a task that is not running new table mappings; DMS takes it to ``modifying``,
+        then back to ``ready``."""
+        with aws_call("DMS ModifyReplicationTask", permanent=_rejected):
+            response = self._dms.modify_replication_task(
+                ReplicationTaskArn=arn, TableMappings=table_mappings
+            )
+        return _task(response["ReplicationTask"])
+
+    def table_statistics(self, arn: str) -> list[TableStatistic]:
+        """Every table's CDC counts and state (DescribeTableStatistics, all pages)."""
+        statistics: list[TableStatistic] = []
+        marker: str | None = None
+        while True:
+            page = _call(
+                "DMS DescribeTableStatistics",
+                lambda marker=marker: self._dms.describe_table_statistics(  # type: ignore[misc]
+                    ReplicationTaskArn=arn, MaxRecords=500, **({"Marker": marker} if marker else {})
+                ),
+                tolerated="ResourceNotFoundFault",
+            )
+            if page is None:
+                return statistics
+            statistics.extend(_statistic(raw) for raw in page.get("TableStatistics", []))
+            marker = page.get("Marker")
+            if not marker:
+                return statistics
+
     def delete_task(self, arn: str) -> ReplicationTask | None:
         """Ask DMS to delete the (stopped) task; None once it is gone."""
         response = _call(
@@ -363,6 +404,18 @@ def _task(raw: dict[str, Any]) -> ReplicationTask:
         started=bool(raw.get("ReplicationTaskStartDate")),
         source_endpoint_arn=str(raw.get("SourceEndpointArn", "")),
         target_endpoint_arn=str(raw.get("TargetEndpointArn", "")),
+        table_mappings=str(raw.get("TableMappings", "")),
+    )
+
+
+def _statistic(raw: dict[str, Any]) -> TableStatistic:
+    return TableStatistic(
+        schema=str(raw.get("SchemaName", "")),
+        table=str(raw.get("TableName", "")),
+        state=str(raw.get("TableState", "")),
+        inserts=int(raw.get("Inserts", 0)),
+        updates=int(raw.get("Updates", 0)),
+        deletes=int(raw.get("Deletes", 0)),
     )
 
 

@@ -64,6 +64,7 @@ _TRANSIENT_NUMBERS = frozenset(
 _LOGIN_FAILED = frozenset({18456, 18452, 18486, 18487, 18488})
 _PERMISSION_DENIED = frozenset({229, 230, 262, 297, 300, 15247})
 _UNKNOWN_PROCEDURE = 2812
+_CANNOT_OPEN_DATABASE = 4060
 
 
 class Cursor(Protocol):
@@ -200,40 +201,38 @@ class SqlServer:
         )
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
-        """Run one statement and return its first result set as dicts keyed by column."""
-        with self._connection() as connection:
-            cursor = connection.cursor()
-            try:
-                cursor.execute(sql, params)
-                columns = [str(column[0]) for column in cursor.description or ()]
-                return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-            except Exception as error:
-                raise translate_sql_error(error) from error
-            finally:
-                cursor.close()
+        with self.session() as session:
+            return session.run(sql, params)
 
     @contextmanager
-    def _connection(self) -> Iterator[Connection]:
+    def session(self, database: str = "master") -> Iterator[Session]:
+        """One connection to ``database`` for several statements (a restored database's
+        catalogue and the statements that follow from it)."""
+        with self._connection(database) as connection:
+            yield Session(connection)
+
+    @contextmanager
+    def _connection(self, database: str) -> Iterator[Connection]:
         try:
-            connection = self._open(self._credentials(False))
+            connection = self._open(self._credentials(False), database)
         except SqlAccessDenied as denied:
             if denied.code != "SQL_LOGIN_FAILED":
                 raise
             # The secret may have been rotated since it was cached: read it again, once.
-            connection = self._open(self._credentials(True))
+            connection = self._open(self._credentials(True), database)
         try:
             yield connection
         finally:
             connection.close()
 
-    def _open(self, credentials: Credentials) -> Connection:
+    def _open(self, credentials: Credentials, database: str) -> Connection:
         try:
             return self._connect(
                 server=self._endpoint.host,
                 port=str(self._endpoint.port),
                 user=credentials.username,
                 password=credentials.password,
-                database="master",
+                database=database,
                 login_timeout=self._login_timeout,
                 timeout=self._query_timeout,
                 autocommit=True,
@@ -242,6 +241,27 @@ class SqlServer:
             )
         except Exception as error:
             raise translate_sql_error(error) from error
+
+
+class Session:
+    """Statements on one open connection."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def run(self, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        """Run one statement (or batch) and return its first result set as dicts by column."""
+        cursor = self._connection.cursor()
+        try:
+            cursor.execute(sql, params)
+            if cursor.description is None:  # DDL: pymssql's fetchall would raise
+                return []
+            columns = [str(column[0]) for column in cursor.description]
+            return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        except Exception as error:
+            raise translate_sql_error(error) from error
+        finally:
+            cursor.close()
 
 
 def _restore_task(row: dict[str, Any]) -> RestoreTask:
@@ -258,7 +278,7 @@ def _restore_task(row: dict[str, Any]) -> RestoreTask:
     )
 
 
-def _number_and_message(error: BaseException) -> tuple[int | None, str]:
+def number_and_message(error: BaseException) -> tuple[int | None, str]:
     """pymssql puts ``(number, b"message")`` in args, one level deeper on connect."""
     args: Sequence[Any] = error.args
     while len(args) == 1 and isinstance(args[0], tuple):
@@ -273,13 +293,15 @@ def _number_and_message(error: BaseException) -> tuple[int | None, str]:
 def translate_sql_error(error: BaseException) -> Bak2RdsError:
     if isinstance(error, Bak2RdsError):
         return error
-    number, message = _number_and_message(error)
+    number, message = number_and_message(error)
     if number in _TRANSIENT_NUMBERS or "timed out" in message.lower():
         return TransientDependencyError(f"SQL Server: {message} ({number})")
     if number in _LOGIN_FAILED:
         return SqlAccessDenied(message, code="SQL_LOGIN_FAILED")
     if number in _PERMISSION_DENIED:
         return SqlAccessDenied(message, code="SQL_PERMISSION_DENIED")
+    if number == _CANNOT_OPEN_DATABASE:
+        return TargetNotReady(message, code="TARGET_DATABASE_MISSING")
     if number == _UNKNOWN_PROCEDURE and "rds_" in message:
         return TargetNotReady(message, code="RESTORE_OPTION_MISSING")
     code = classify_restore_message(message)

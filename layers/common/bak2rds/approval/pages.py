@@ -15,6 +15,7 @@ from html import escape
 
 from bak2rds import messages
 from bak2rds.approval.rules import Outcome
+from bak2rds.models import ApprovalSummary
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -207,9 +208,34 @@ def _facts(outcome: Outcome, threshold_seconds: int) -> tuple[tuple[str, str], .
             f"(threshold {threshold_seconds} s)",
         ),
         ("DMS task", str(summary.get("cdc_task_id", "?"))),
+        *_switches(summary),
         ("Requested", record.requested_at),
         ("Link expires", expires.strftime("%Y-%m-%d %H:%M UTC")),
     )
+
+
+def _switches(summary: ApprovalSummary) -> tuple[tuple[str, str], ...]:
+    """What is off on the RDS copy until the cutover, and what CDC leaves out."""
+    if "triggers_off" not in summary:
+        return ()
+    facts = [
+        (
+            "On the RDS copy",
+            f"{summary['triggers_off']} triggers disabled, {summary.get('foreign_keys_off')} "
+            "foreign keys NOCHECK until the cutover (Approve or Reject switches them back on)",
+        )
+    ]
+    excluded = summary.get("excluded_tables") or []
+    if excluded:
+        facts.append(
+            (
+                "Left out of CDC",
+                ", ".join(excluded[:20])
+                + (f" and {len(excluded) - 20} more" if len(excluded) > 20 else "")
+                + ": no key; they stay on RDS as they were in the backup",
+            )
+        )
+    return tuple(facts)
 
 
 _STYLE = """

@@ -1,10 +1,12 @@
-"""Check CDC: is the DMS task running and caught up for several checks in a row?"""
+"""Check CDC: is the DMS task running, replicating every table, and caught up for several
+checks in a row? A table DMS suspended while the task runs ends the wait (DMS_TABLE_SUSPENDED):
+its changes no longer reach RDS, whatever the latency says."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from bak2rds.cdc_latency import LatencyReader, TaskStatusReader, measure
+from bak2rds.cdc_latency import LatencyReader, TableReader, check_tables, measure
 from bak2rds.clock import parse_timestamp
 from bak2rds.config import CdcSettings
 from bak2rds.models import Cdc
@@ -13,7 +15,7 @@ from bak2rds.polling import MIN_WAIT_SECONDS, next_cdc_wait
 
 def run(
     cdc: Cdc,
-    dms: TaskStatusReader,
+    dms: TableReader,
     metrics: LatencyReader,
     settings: CdcSettings,
     now: datetime,
@@ -22,6 +24,7 @@ def run(
     result: Cdc = {**cdc, "status": measured.status, "checked_at": now.isoformat()}
     if measured.status != "running":
         return {**result, "ready": False, "good_checks": 0, "wait_seconds": MIN_WAIT_SECONDS}
+    result["tables"] = check_tables(cdc["task_arn"], cdc["task_id"], dms)
 
     worst = measured.worst_seconds
     under = measured.within(settings.latency_threshold_seconds)

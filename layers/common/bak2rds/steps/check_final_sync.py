@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bak2rds.cdc_latency import LatencyReader, TaskStatusReader, measure
+from bak2rds.cdc_latency import LatencyReader, TableReader, check_tables, measure
 from bak2rds.clock import parse_timestamp
 from bak2rds.config import CutoverSettings
 from bak2rds.errors import CutoverNotDrained
@@ -26,13 +26,15 @@ DRAINED_CHECKS = 2
 def run(
     cdc: Cdc,
     previous: FinalSync | None,
-    dms: TaskStatusReader,
+    dms: TableReader,
     metrics: LatencyReader,
     settings: CutoverSettings,
     now: datetime,
 ) -> FinalSync:
     started_at = previous["started_at"] if previous else now.isoformat()
     measured = measure(cdc["task_arn"], cdc["replication_instance_id"], dms, metrics, now)
+    if measured.status == "running":  # a table suspended during the drain misses changes
+        check_tables(cdc["task_arn"], cdc["task_id"], dms)
     drained_before = previous["good_checks"] if previous else 0
     good_checks = drained_before + 1 if measured.within(settings.max_latency_seconds) else 0
     drained = good_checks >= DRAINED_CHECKS

@@ -26,7 +26,7 @@ def summary(state: MigrationState) -> ApprovalSummary:
     """What the e-mail and the page show, and what the API needs to re-check latency."""
     migration, restore = state["migration"], state.get("restore", {})
     lsn, cdc = state.get("start_lsn", {}), state["cdc"]
-    return {
+    shown: ApprovalSummary = {
         "schema": APPROVAL_SUMMARY_SCHEMA,
         "database": migration["database_name"],
         "source": f"s3://{migration['bucket']}/{migration['key']}",
@@ -38,6 +38,14 @@ def summary(state: MigrationState) -> ApprovalSummary:
         "cdc_task_id": cdc["task_id"],
         "replication_instance_id": cdc["replication_instance_id"],
     }
+    prepared = state.get("target_prep")
+    if prepared is not None:  # switched off on the RDS copy until the cutover
+        shown["triggers_off"] = prepared["triggers_off"]
+        shown["foreign_keys_off"] = prepared["foreign_keys_off"]
+        shown["excluded_tables"] = [
+            f"[{t['schema']}].[{t['table']}]" for t in prepared["excluded_tables"]
+        ]
+    return shown
 
 
 def run(

@@ -1,0 +1,219 @@
+"""The restored database on RDS: its keys, and the triggers and foreign keys CDC must not wake.
+
+Every statement runs in the restored database (its own connection) and takes names only as
+parameters: SQL Server quotes them (``QUOTENAME``) inside a fixed batch that runs the DDL
+through ``sp_executesql``, so a table named ``x]; DROP TABLE y`` is only ever a name.
+
+bak2rds records what it switched off *on the object itself*, as the extended property
+``bak2rds_disabled`` (``trigger``; ``trusted`` or ``untrusted`` for a foreign key, its trust
+before), in the same transaction as the switch. So a retry after a crash knows exactly what
+it did, however many objects there are (the execution state has a 256 KB limit; a database
+can have thousands of foreign keys), and a DBA can see it with one query (README,
+"Triggers and foreign keys").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bak2rds.adapters.sqlserver import Session, SqlServer, number_and_message
+from bak2rds.errors import Bak2RdsError, TransientDependencyError
+
+MARK = "bak2rds_disabled"
+CHECK_FAILED = "check-failed"
+Kind = Literal["trigger", "foreign key"]
+
+KEYLESS_TABLES = """
+SELECT s.name AS schema_name, t.name AS table_name
+FROM sys.tables AS t JOIN sys.schemas AS s ON s.schema_id = t.schema_id
+WHERE t.is_ms_shipped = 0 AND t.name NOT LIKE N'awsdms[_]%'
+  AND NOT EXISTS (SELECT 1 FROM sys.indexes AS i
+                  WHERE i.object_id = t.object_id AND i.is_unique = 1 AND i.has_filter = 0
+                    AND i.is_disabled = 0 AND i.is_hypothetical = 0)
+ORDER BY s.name, t.name
+""".strip()
+
+# Enabled DML triggers on user tables and enabled foreign keys, and whatever carries the mark.
+SWITCHES = """
+SELECT N'trigger' AS kind, OBJECT_SCHEMA_NAME(tr.parent_id) AS schema_name,
+       OBJECT_NAME(tr.parent_id) AS table_name, tr.name AS object_name,
+       tr.is_disabled AS is_disabled, CONVERT(nvarchar(20), ep.value) AS mark
+FROM sys.triggers AS tr
+JOIN sys.tables AS t ON t.object_id = tr.parent_id AND t.is_ms_shipped = 0
+LEFT JOIN sys.extended_properties AS ep
+  ON ep.class = 1 AND ep.major_id = tr.object_id AND ep.minor_id = 0
+     AND ep.name = N'bak2rds_disabled'
+WHERE tr.parent_class = 1 AND tr.is_ms_shipped = 0 AND (tr.is_disabled = 0 OR ep.value IS NOT NULL)
+UNION ALL
+SELECT N'foreign key', OBJECT_SCHEMA_NAME(fk.parent_object_id), OBJECT_NAME(fk.parent_object_id),
+       fk.name, fk.is_disabled,
+       COALESCE(CONVERT(nvarchar(20), ep.value),
+                CASE WHEN fk.is_disabled = 0 AND fk.is_not_trusted = 1 THEN N'=untrusted' END)
+FROM sys.foreign_keys AS fk
+LEFT JOIN sys.extended_properties AS ep
+  ON ep.class = 1 AND ep.major_id = fk.object_id AND ep.minor_id = 0
+     AND ep.name = N'bak2rds_disabled'
+WHERE fk.is_ms_shipped = 0 AND (fk.is_disabled = 0 OR ep.value IS NOT NULL)
+ORDER BY schema_name, table_name, kind, object_name
+""".strip()
+
+_ATOMIC = "SET XACT_ABORT ON; BEGIN TRANSACTION; {0}; {1}; COMMIT TRANSACTION;"
+_PROPERTY_ARGS = (
+    "@level0type = N'SCHEMA', @level0name = %s, @level1type = N'TABLE', @level1name = %s, "
+    "@level2type = %s, @level2name = %s"
+)
+ADD_MARK = f"EXEC sys.sp_addextendedproperty @name = N'{MARK}', @value = %s, {_PROPERTY_ARGS}"
+DROP_MARK = f"EXEC sys.sp_dropextendedproperty @name = N'{MARK}', {_PROPERTY_ARGS}"
+MARK_CHECK_FAILED = (
+    f"EXEC sys.sp_updateextendedproperty @name = N'{MARK}', @value = N'{CHECK_FAILED}', "
+    f"{_PROPERTY_ARGS}"
+)
+
+
+def _ddl(head: str, middle: str) -> str:
+    """``head [schema].[table] middle [constraint]``, names given as parameters, quoted by
+    SQL Server and run by sp_executesql."""
+    return (
+        f"DECLARE @statement nvarchar(max) = N'{head} ' + QUOTENAME(%s) + N'.' + QUOTENAME(%s)"
+        f" + N' {middle} ' + QUOTENAME(%s); EXEC sys.sp_executesql @statement"
+    )
+
+
+# Parameters: the trigger's schema and name, then its table's (the same schema).
+DISABLE_TRIGGER = (
+    "DECLARE @statement nvarchar(max) = N'DISABLE TRIGGER ' + QUOTENAME(%s) + N'.' + "
+    "QUOTENAME(%s) + N' ON ' + QUOTENAME(%s) + N'.' + QUOTENAME(%s); "
+    "EXEC sys.sp_executesql @statement"
+)
+ENABLE_TRIGGER = DISABLE_TRIGGER.replace("N'DISABLE TRIGGER '", "N'ENABLE TRIGGER '")
+NOCHECK_CONSTRAINT = _ddl("ALTER TABLE", "NOCHECK CONSTRAINT")
+CHECK_CONSTRAINT = _ddl("ALTER TABLE", "WITH CHECK CHECK CONSTRAINT")
+ENABLE_CONSTRAINT_UNTRUSTED = _ddl("ALTER TABLE", "WITH NOCHECK CHECK CONSTRAINT")
+
+_CONSTRAINT_CONFLICT = 547  # "The ALTER TABLE statement conflicted with the FOREIGN KEY ..."
+
+
+@dataclass(frozen=True)
+class Switch:
+    """A trigger or foreign key that is on, or that bak2rds switched off (``mark``)."""
+
+    kind: Kind
+    schema: str
+    table: str
+    name: str
+    disabled: bool
+    mark: str | None  # None: on, and never touched; "=untrusted": on but not trusted
+
+    @property
+    def quoted(self) -> str:
+        """[schema].[table] and the object, as SQL Server's QUOTENAME writes them."""
+        return f"{quote(self.name)} on {quote(self.schema)}.{quote(self.table)}"
+
+    @property
+    def ours(self) -> bool:
+        return self.mark is not None and not self.mark.startswith("=")
+
+
+def quote(name: str) -> str:
+    """QUOTENAME's bracket form, for messages (statements quote on the server)."""
+    return "[" + name.replace("]", "]]") + "]"
+
+
+class RestoredDatabase:
+    def __init__(self, sql: SqlServer, database: str) -> None:
+        self._sql = sql
+        self.database = database
+
+    def keyless_tables(self) -> list[tuple[str, str]]:
+        with self._sql.session(self.database) as session:
+            rows = session.run(KEYLESS_TABLES)
+        return [(str(row["schema_name"]), str(row["table_name"])) for row in rows]
+
+    def switches(self) -> list[Switch]:
+        with self._sql.session(self.database) as session:
+            rows = session.run(SWITCHES)
+        return [
+            Switch(
+                kind="trigger" if row["kind"] == "trigger" else "foreign key",
+                schema=str(row["schema_name"]),
+                table=str(row["table_name"]),
+                name=str(row["object_name"]),
+                disabled=bool(row["is_disabled"]),
+                mark=None if row["mark"] is None else str(row["mark"]),
+            )
+            for row in rows
+        ]
+
+    def switch_off(self, switches: list[Switch]) -> None:
+        """Mark and disable each (one transaction each: mark and switch go together)."""
+        with self._sql.session(self.database) as session:
+            for switch in switches:
+                off = _off_statement(switch)
+                if switch.ours:  # marked by an earlier run, then switched on by someone
+                    session.run(off[0], off[1])
+                    continue
+                value = "trigger" if switch.kind == "trigger" else _trust(switch)
+                mark_params = (value, switch.schema, switch.table, _level2(switch), switch.name)
+                session.run(_ATOMIC.format(ADD_MARK, off[0]), mark_params + off[1])
+
+    def switch_on(
+        self, switches: list[Switch], keep_going: Callable[[], bool]
+    ) -> list[tuple[Switch, str | None]]:
+        """Enable each marked object as it was and drop its mark, while ``keep_going()``.
+        A foreign key whose rows no longer pass WITH CHECK, or whose check outlasts the
+        query timeout, is left off and marked check-failed, with the reason returned."""
+        done: list[tuple[Switch, str | None]] = []
+        with self._sql.session(self.database) as session:
+            for switch in switches:
+                if done and not keep_going():  # at least one per call: always progress
+                    break
+                done.append((switch, self._switch_on(switch, session)))
+        return done
+
+    def _switch_on(self, switch: Switch, session: Session) -> str | None:
+        on, params = _on_statement(switch)
+        unmark = (switch.schema, switch.table, _level2(switch), switch.name)
+        try:
+            session.run(_ATOMIC.format(on, DROP_MARK), params + unmark)
+        except Bak2RdsError as error:
+            failed = _check_failure(switch, error)
+            if failed is None:
+                raise
+            with self._sql.session(self.database) as fresh:  # a timed-out one is cancelled
+                fresh.run(MARK_CHECK_FAILED, unmark)
+            return failed
+        return None
+
+
+def _trust(switch: Switch) -> str:
+    return "untrusted" if switch.mark == "=untrusted" else "trusted"
+
+
+def _level2(switch: Switch) -> str:
+    return "TRIGGER" if switch.kind == "trigger" else "CONSTRAINT"
+
+
+def _off_statement(switch: Switch) -> tuple[str, tuple[str, ...]]:
+    if switch.kind == "trigger":
+        return DISABLE_TRIGGER, (switch.schema, switch.name, switch.schema, switch.table)
+    return NOCHECK_CONSTRAINT, (switch.schema, switch.table, switch.name)
+
+
+def _on_statement(switch: Switch) -> tuple[str, tuple[str, ...]]:
+    if switch.kind == "trigger":
+        return ENABLE_TRIGGER, (switch.schema, switch.name, switch.schema, switch.table)
+    check = ENABLE_CONSTRAINT_UNTRUSTED if switch.mark == "untrusted" else CHECK_CONSTRAINT
+    return check, (switch.schema, switch.table, switch.name)
+
+
+def _check_failure(switch: Switch, error: Bak2RdsError) -> str | None:
+    if switch.kind != "foreign key":
+        return None
+    number, message = number_and_message(error.__cause__ or error)
+    if number == _CONSTRAINT_CONFLICT:
+        return message
+    if isinstance(error, TransientDependencyError) and "timed out" in message.lower():
+        return "WITH CHECK did not finish within the query timeout"
+    return None

@@ -1,0 +1,294 @@
+"""A restored database's user tables, as the simulated RDS instance knows them.
+
+What a backup holds is what the test says (``BackupInS3.tables``; a small order-entry
+database by default): tables with or without a unique key, their DML triggers and foreign
+keys, each enabled or not, trusted or not, and whether the table's rows would fail a foreign
+key's ``WITH CHECK`` (``orphans``, set by a test: rows DMS applied while the key was off).
+
+``CatalogueSession`` answers the statements bak2rds sends in such a database, as SQL Server
+does (Microsoft's Transact-SQL reference for each):
+
+* the catalogue queries (``sys.tables``/``sys.indexes`` for keyless tables;
+  ``sys.triggers``, ``sys.foreign_keys`` and ``sys.extended_properties`` for switches);
+* ``sp_addextendedproperty`` (error 15233 if the property exists), ``sp_updateextendedproperty``
+  and ``sp_dropextendedproperty`` (15217 if it does not), on a trigger or a constraint of a
+  table (15135 if there is no such object);
+* ``sp_executesql`` of a statement built with ``QUOTENAME``: ``DISABLE``/``ENABLE TRIGGER``
+  (error 1088 for an unknown trigger) and ``ALTER TABLE ... [WITH CHECK|WITH NOCHECK] CHECK |
+  NOCHECK CONSTRAINT`` (4917 for an unknown constraint; ``WITH CHECK`` over orphaned rows fails
+  with 547 and leaves the key as it was);
+* ``SET XACT_ABORT ON; BEGIN TRANSACTION; ...; COMMIT TRANSACTION;``: an error rolls every
+  statement of the batch back.
+
+Identifiers in the executed statement must be bracket-quoted as QUOTENAME writes them; a
+name spliced in unquoted is a syntax error, as it would be for most names.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pymssql import exceptions as pymssql_errors
+
+Row = tuple[Any, ...]
+MARK = "bak2rds_disabled"
+
+
+@dataclass
+class Trigger:
+    name: str
+    enabled: bool = True
+    properties: dict[str, str] = field(default_factory=dict)  # extended properties
+
+
+@dataclass
+class ForeignKey:
+    name: str
+    enabled: bool = True
+    trusted: bool = True
+    orphans: bool = False  # rows that fail WITH CHECK
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    schema: str
+    name: str
+    unique_key: bool = True  # a primary key or an unfiltered unique index
+    triggers: list[Trigger] = field(default_factory=list)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+
+
+def order_entry_tables() -> list[Table]:
+    """The database a backup holds when the test does not say: keys, triggers, foreign keys."""
+    return [
+        Table("dbo", "Customers", triggers=[Trigger("trg_Customers_Audit")]),
+        Table(
+            "dbo",
+            "Orders",
+            triggers=[Trigger("trg_Orders_Stock"), Trigger("trg_Orders_Old", enabled=False)],
+            foreign_keys=[ForeignKey("FK_Orders_Customers")],
+        ),
+        Table(
+            "dbo",
+            "OrderLines",
+            foreign_keys=[
+                ForeignKey("FK_OrderLines_Orders"),
+                ForeignKey("FK_OrderLines_Products", trusted=False),  # enabled WITH NOCHECK
+            ],
+        ),
+        Table("dbo", "Products"),
+    ]
+
+
+def _error(number: int, message: str) -> Exception:
+    return pymssql_errors.OperationalError(number, message.encode())
+
+
+_QUOTED = r"\[((?:[^\]]|\]\])+)\]"
+_DDL = [
+    (rf"(DISABLE|ENABLE) TRIGGER {_QUOTED}\.{_QUOTED} ON {_QUOTED}\.{_QUOTED}", "trigger"),
+    (
+        rf"ALTER TABLE {_QUOTED}\.{_QUOTED} (WITH CHECK |WITH NOCHECK )?(CHECK|NOCHECK) "
+        rf"CONSTRAINT {_QUOTED}",
+        "constraint",
+    ),
+]
+_PROPERTY = (
+    r"EXEC sys\.sp_(add|update|drop)extendedproperty @name = N'(\w+)'"
+    r"(?:, @value = (%s|N'[\w-]+'))?, @level0type = N'SCHEMA', @level0name = %s, "
+    r"@level1type = N'TABLE', @level1name = %s, @level2type = %s, @level2name = %s"
+)
+_DECLARE = (
+    r"DECLARE @statement nvarchar\(max\) = (.+)",
+    r"EXEC sys\.sp_executesql @statement",
+)
+
+
+class CatalogueSession:
+    """One batch run against one database's tables."""
+
+    def __init__(self, tables: list[Table], database: str) -> None:
+        self._tables = tables
+        self._database = database
+
+    # ------------------------------------------------------------------ queries
+    @staticmethod
+    def query_handlers() -> list[tuple[str, str]]:
+        return [
+            (
+                r"SELECT s\.name AS schema_name, t\.name AS table_name FROM sys\.tables AS t "
+                r"JOIN sys\.schemas AS s .* NOT EXISTS \(SELECT 1 FROM sys\.indexes AS i .*\) "
+                r"ORDER BY s\.name, t\.name",
+                "keyless",
+            ),
+            (r"SELECT N'trigger' AS kind, .* UNION ALL SELECT N'foreign key', .*", "switches"),
+        ]
+
+    def keyless(self) -> tuple[list[str], list[Row]]:
+        rows = [(t.schema, t.name) for t in self._tables if not t.unique_key]
+        return ["schema_name", "table_name"], sorted(rows)
+
+    def switches(self) -> tuple[list[str], list[Row]]:
+        rows: list[Row] = []
+        for table in self._tables:
+            for trigger in table.triggers:
+                mark = trigger.properties.get(MARK)
+                if trigger.enabled or mark is not None:
+                    rows.append(
+                        (
+                            "trigger",
+                            table.schema,
+                            table.name,
+                            trigger.name,
+                            not trigger.enabled,
+                            mark,
+                        )
+                    )
+            for key in table.foreign_keys:
+                mark = key.properties.get(MARK)
+                if mark is None and key.enabled and not key.trusted:
+                    mark = "=untrusted"
+                if key.enabled or mark is not None:
+                    rows.append(
+                        ("foreign key", table.schema, table.name, key.name, not key.enabled, mark)
+                    )
+        rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))
+        columns = ["kind", "schema_name", "table_name", "object_name", "is_disabled", "mark"]
+        return columns, rows
+
+    # ------------------------------------------------------------------ batches
+    def run_batch(self, text: str, params: Sequence[Any]) -> tuple[list[str], list[Row]] | None:
+        """Run a batch of property and DDL statements; None if it is not one."""
+        statements = [s.strip() for s in text.split(";") if s.strip()]
+        if not any(
+            re.match(r"EXEC sys\.sp_\w+extendedproperty|DECLARE @statement", s) for s in statements
+        ):
+            return None
+        values = list(params)
+        saved = copy.deepcopy(self._tables)
+        pending: str | None = None
+        try:
+            for statement in statements:
+                if statement in {"SET XACT_ABORT ON", "BEGIN TRANSACTION", "COMMIT TRANSACTION"}:
+                    continue
+                declared = re.fullmatch(_DECLARE[0], statement)
+                if declared:
+                    pending = _evaluate(declared[1], values)
+                elif re.fullmatch(_DECLARE[1], statement) and pending is not None:
+                    self._ddl(pending)
+                    pending = None
+                elif not self._property(statement, values):
+                    raise _error(102, f"Incorrect syntax near '{statement[:40]}'.")
+        except Exception:
+            self._tables[:] = saved  # XACT_ABORT: the whole transaction rolls back
+            raise
+        return [], []
+
+    def _property(self, statement: str, values: list[Any]) -> bool:
+        match = re.fullmatch(_PROPERTY, statement)
+        if not match:
+            return False
+        verb, name, value_form = match[1], match[2], match[3]
+        value = values.pop(0) if value_form == "%s" else (value_form or "")[2:-1]
+        schema, table_name, level2, object_name = (values.pop(0) for _ in range(4))
+        target = self._object(schema, table_name, level2, object_name)
+        if target is None:
+            raise _error(
+                15135,
+                f"Object is invalid. Extended properties are not permitted on "
+                f"'{schema}.{table_name}.{object_name}', or the object does not exist.",
+            )
+        there = name in target.properties
+        if verb == "add" and there:
+            raise _error(15233, f"Property cannot be added. Property '{name}' already exists.")
+        if verb in {"update", "drop"} and not there:
+            raise _error(
+                15217, f"Property cannot be updated or deleted. Property '{name}' does not exist."
+            )
+        if verb == "drop":
+            del target.properties[name]
+        else:
+            target.properties[name] = str(value)
+        return True
+
+    def _object(
+        self, schema: str, table_name: str, level2: str, name: str
+    ) -> Trigger | ForeignKey | None:
+        table = self._table(schema, table_name)
+        if table is None:
+            return None
+        found: list[Trigger] | list[ForeignKey] = (
+            table.triggers if level2.upper() == "TRIGGER" else table.foreign_keys
+        )
+        return next((o for o in found if o.name.lower() == name.lower()), None)
+
+    def _table(self, schema: str, name: str) -> Table | None:
+        return next(
+            (
+                t
+                for t in self._tables
+                if (t.schema.lower(), t.name.lower()) == (schema.lower(), name.lower())
+            ),
+            None,
+        )
+
+    def _ddl(self, statement: str) -> None:
+        trigger = re.fullmatch(_DDL[0][0], statement)
+        if trigger:
+            verb, trigger_schema, trigger_name, schema, table_name = (
+                _unquote(g) if i else g for i, g in enumerate(trigger.groups())
+            )
+            found = self._object(schema, table_name, "TRIGGER", trigger_name)
+            if found is None or trigger_schema.lower() != schema.lower():
+                raise _error(
+                    1088,
+                    f'Cannot find the object "{trigger_name}" because it does not exist or you '
+                    "do not have permissions.",
+                )
+            assert isinstance(found, Trigger)
+            found.enabled = verb == "ENABLE"
+            return
+        constraint = re.fullmatch(_DDL[1][0], statement)
+        if constraint is None:
+            raise _error(102, f"Incorrect syntax near '{statement[:40]}'.")
+        schema, table_name = _unquote(constraint[1]), _unquote(constraint[2])
+        check_existing, action, name = constraint[3], constraint[4], _unquote(constraint[5])
+        key = self._object(schema, table_name, "CONSTRAINT", name)
+        if key is None:
+            raise _error(4917, f"Constraint '{name}' does not exist.")
+        assert isinstance(key, ForeignKey)
+        if action == "NOCHECK":
+            key.enabled, key.trusted = False, False
+            return
+        if check_existing == "WITH CHECK " and key.orphans:
+            raise _error(
+                547,
+                f'The ALTER TABLE statement conflicted with the FOREIGN KEY constraint "{name}". '
+                f'The conflict occurred in database "{self._database}", table '
+                f'"{schema}.{table_name}".',
+            )
+        key.enabled, key.trusted = True, check_existing == "WITH CHECK "
+
+
+def _unquote(inside: str) -> str:
+    """The name inside [ ] as QUOTENAME wrote it: a doubled ] is one."""
+    return inside.replace("]]", "]")
+
+
+def _evaluate(expression: str, values: list[Any]) -> str:
+    """N'...' + QUOTENAME(%s) + ...: the statement text SQL Server builds."""
+    parts = [p.strip() for p in expression.split(" + ")]
+    text = []
+    for part in parts:
+        if part == "QUOTENAME(%s)":
+            text.append("[" + str(values.pop(0)).replace("]", "]]") + "]")
+        elif part.startswith("N'") and part.endswith("'"):
+            text.append(part[2:-1])
+        else:
+            raise _error(102, f"Incorrect syntax near '{part[:40]}'.")
+    return "".join(text)

@@ -238,6 +238,7 @@ def facts(state: str, output: dict[str, Any]) -> str:
     migration, restore = output.get("migration", {}), output.get("restore", {})
     lsn, cdc = output.get("start_lsn", {}), output.get("cdc", {})
     dms = output.get("dms", {})
+    prep, back = output.get("target_prep", {}), output.get("target_restore", {})
     by_state = {
         "Read Backup Object": lambda: (
             f"database [{migration.get('database_name')}] from s3://{migration.get('bucket')}/"
@@ -255,6 +256,25 @@ def facts(state: str, output: dict[str, Any]) -> str:
         ),
         "Derive Start LSN": lambda: (
             f"{lsn.get('strategy')} = {lsn.get('dms')} ({lsn.get('numeric')})"
+        ),
+        "Prepare Target": lambda: (
+            f"{prep.get('triggers_off')} triggers disabled, {prep.get('foreign_keys_off')} "
+            "foreign keys NOCHECK on the RDS copy"
+            + (
+                f", {len(prep['excluded_tables'])} keyless table(s) left out"
+                if prep.get("excluded_tables")
+                else ""
+            )
+        ),
+        "Restore Triggers And Keys": lambda: (
+            f"{back.get('triggers_on')} triggers and {back.get('foreign_keys_on')} foreign keys "
+            "back on as restored"
+            + (
+                f", {back.get('failed_count')} failed WITH CHECK"
+                if back.get("failed_count")
+                else ""
+            )
+            + ("" if back.get("done") else " - more next call")
         ),
         "Create DMS Endpoints": lambda: (
             f"{dms.get('source_endpoint_id')} reads [{dms.get('source_database')}], "

@@ -98,7 +98,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
             parts.append(".")
         elif closing != -1:  # [ab], [a-d], [_]: a set, as in LIKE
             body = pattern[index + 1 : closing]
-            parts.append("[" + body.replace("\\", "\\\\").replace("^", "\\^") + "]")
+            escaped = body.replace("\\", "\\\\").replace("[", "\\[").replace("^", "\\^")
+            parts.append("[" + escaped + "]")
             index = closing
         else:
             parts.append(re.escape(char))

@@ -60,7 +60,7 @@ RESTORE_LOOP = ("Wait For Restore", "Check Restore", "Restore Finished?")
 START_LOOP = ("Start CDC Task", "CDC Task Started?")  # entered first, then after each Wait
 START_WAIT = "Wait For CDC Task"
 CDC_LOOP = ("Wait For CDC", "Check CDC", "CDC Caught Up?")
-NOTIFY_RESTORE_FINISHED = "Notify Restore Finished"
+RESTORE_DONE = "Restore Done"  # the restore branch ends: its Check Restore saw SUCCESS
 
 
 class BenchError(RuntimeError):
@@ -101,9 +101,10 @@ class Figures:
     lambda_invocations: int
     restore_checks: int
     cdc_checks: int
-    detection_latency: timedelta  # restore task finished → Notify Restore Finished entered
+    detection_latency: timedelta  # restore task finished → its branch's Restore Done entered
     wait_in_force: timedelta  # the Wait the restore finished in: the worst-case latency
-    # the restore's SUCCESS seen (Notify Restore Finished entered) → StartReplicationTask
+    # the restore's SUCCESS seen (Restore Done) → StartReplicationTask: what CDC waits for
+    # after the restore (DMS's preparation beside it, then Prepare Target and the target test)
     cdc_start_after_restore: timedelta | None = None
 
 
@@ -372,7 +373,7 @@ def _figures(
     execution: ExecutionResult, restore_finished_at: datetime, cdc_started_at: datetime
 ) -> Figures:
     states = execution.states
-    seen = next(s.entered_at for s in states if s.name == NOTIFY_RESTORE_FINISHED)
+    seen = next(s.entered_at for s in states if s.name == RESTORE_DONE)
     wait, check = RESTORE_LOOP[:2]
     waits = [s.entered_at for s in states if s.name == wait]
     checks = [s.entered_at for s in states if s.name == check]
@@ -499,8 +500,8 @@ def notes(bench: Bench) -> list[str]:
         f"({span(sample.dms_task_starting)}) + catch-up) / 30 s⌉ + {bench.ready_checks} "
         f"(ready checks) times; for {span(sample.restore)} + {span(sample.catch_up)}, "
         f"{model.visits(sample.restore, sample.catch_up)[CDC_LOOP[1]]:,} CDC checks.",
-        "- *Restore seen finished after*: from the simulated restore task's end to the "
-        "execution entering Notify Restore Finished. *Worst case*: the Wait in force when the "
+        "- *Restore seen finished after*: from the simulated restore task's end to its branch "
+        "entering Restore Done (the check that saw SUCCESS). *Worst case*: the Wait in force when the "
         "restore finished, i.e. the latency had it finished just after the check before. "
         "Neither includes the ~2 min refresh of `rds_task_status` (not simulated). Fixed "
         "30 s sees it at once because these restores end exactly on a check.",

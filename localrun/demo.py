@@ -223,7 +223,7 @@ def narrate(execution: ExecutionResult) -> list[str]:
 
 # The Parallel state and the Succeed state ending a branch: their branches' lines say it
 # (unless the Parallel state caught a branch's failure).
-_BRANCH_ENDS = frozenset({"Restore And Prepare CDC", "Restore Done"})
+_BRANCH_ENDS = frozenset({"Restore And Prepare CDC", "Restore Done", "Prepared For CDC"})
 
 
 def _connection_text(check: dict[str, Any]) -> str:
@@ -239,6 +239,7 @@ def facts(state: str, output: dict[str, Any]) -> str:
     lsn, cdc = output.get("start_lsn", {}), output.get("cdc", {})
     dms = output.get("dms", {})
     prep, back = output.get("target_prep", {}), output.get("target_restore", {})
+    assessed = output.get("assessment", {})
     by_state = {
         "Read Backup Object": lambda: (
             f"database [{migration.get('database_name')}] from s3://{migration.get('bucket')}/"
@@ -256,6 +257,19 @@ def facts(state: str, output: dict[str, Any]) -> str:
         ),
         "Derive Start LSN": lambda: (
             f"{lsn.get('strategy')} = {lsn.get('dms')} ({lsn.get('numeric')})"
+        ),
+        "Assess CDC Task": lambda: (
+            f"DMS assessment {assessed.get('status')}"
+            + (
+                f": {len(assessed.get('included', []))} source checks, "
+                f"{len(assessed.get('notes', []))} to read"
+                if assessed.get("done") and assessed.get("enabled")
+                else (
+                    ""
+                    if assessed.get("done")
+                    else f" - next look in {assessed.get('wait_seconds')} s"
+                )
+            )
         ),
         "Prepare Target": lambda: (
             f"{prep.get('triggers_off')} triggers disabled, {prep.get('foreign_keys_off')} "

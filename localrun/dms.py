@@ -46,6 +46,8 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
   missing-LSN text is the DMS user guide's, "Capturing data changes for ongoing replication
   from SQL Server"; DMS documents no text for a missing publication, so that one is ours).
 
+* premigration assessment runs (moto has none): ``localrun.dmsassessments``.
+
 Not modelled: full load, task settings validation, resume, row counts in table statistics.
 """
 
@@ -69,6 +71,7 @@ from moto.dms.models import DatabaseMigrationServiceBackend, FakeReplicationTask
 from moto.dms.responses import DatabaseMigrationServiceResponse
 
 from localrun.clock import ManualClock
+from localrun.dmsassessments import SimulatedAssessments
 
 # CdcStartPosition forms DMS accepts: a native LSN (fn_dblog form), a checkpoint, a time.
 _NATIVE_LSN = re.compile(r"[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}")
@@ -163,6 +166,7 @@ class SimulatedDms:
         self.tasks: dict[str, SimulatedTask] = {}
         self.creation_refusal: str | None = None  # refuse_task_creation's message
         self._lock = threading.RLock()
+        self.assessments = SimulatedAssessments(self)
 
     # ------------------------------------------------------------------ test controls
     def task(self, arn_or_identifier: str) -> SimulatedTask:
@@ -267,6 +271,45 @@ class SimulatedDms:
                 response.dms_backend, response._get_param("ReplicationTaskArn")
             )
 
+        def answered_by(
+            method: Callable[[dict[str, Any]], str], names: tuple[str, ...]
+        ) -> Callable[[DatabaseMigrationServiceResponse], str]:
+            def respond(response: DatabaseMigrationServiceResponse) -> str:
+                with stand_in._lock:
+                    return method({name: response._get_param(name) for name in names})
+
+            return respond
+
+        assessment_patches = [
+            (
+                "describe_applicable_individual_assessments",
+                self.assessments.applicable,
+                ("ReplicationTaskArn",),
+            ),
+            (
+                "start_replication_task_assessment_run",
+                self.assessments.start,
+                (
+                    "ReplicationTaskArn",
+                    "ServiceAccessRoleArn",
+                    "ResultLocationBucket",
+                    "ResultLocationFolder",
+                    "AssessmentRunName",
+                    "IncludeOnly",
+                ),
+            ),
+            (
+                "describe_replication_task_assessment_runs",
+                self.assessments.describe_runs,
+                ("Filters",),
+            ),
+            (
+                "describe_replication_task_individual_assessments",
+                self.assessments.describe_individual,
+                ("Filters",),
+            ),
+        ]
+
         def task_to_dict(task: FakeReplicationTask) -> dict[str, Any]:
             return stand_in._describe(task, to_dict(task))
 
@@ -295,6 +338,10 @@ class SimulatedDms:
                 delete_replication_task,
             ),
             (FakeReplicationTask, "to_dict", task_to_dict),
+            *(
+                (DatabaseMigrationServiceResponse, action, answered_by(method, names))
+                for action, method, names in assessment_patches
+            ),
             (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
         ]
         with patched(patches):

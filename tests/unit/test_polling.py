@@ -49,3 +49,12 @@ def test_cdc_without_a_trend_waits_a_quarter_of_the_backlog_within_bounds() -> N
     assert next_cdc_wait(3 * 86400, 60, None, None) == MAX_WAIT_SECONDS
     assert next_cdc_wait(3000, 60, 2000, 600) == 735  # latency still rising
     assert next_cdc_wait(70, 60, None, None) == MIN_WAIT_SECONDS
+
+
+def test_a_long_catch_up_is_checked_at_most_5_percent_of_its_time_apart() -> None:
+    # two days into a catch-up whose trend says it has a day left: 5 % of 2 days, not 1 h
+    day = 86400
+    assert next_cdc_wait(day, 60, day + 3600, 3600, running_seconds=2 * day) == 8640
+    assert next_cdc_wait(day, 60, day + 3600, 3600, running_seconds=3600) == MAX_WAIT_SECONDS
+    # and never past half of what the trend says is left
+    assert next_cdc_wait(3000, 60, 3600, 600, running_seconds=10 * day) == 1470

@@ -201,3 +201,55 @@ def test_a_source_without_a_publication_cannot_start_from_the_backup(
 
     assert "publication" in message
     assert "MS-CDC alone is not enough for a native start point" in message
+
+
+def test_a_failed_assessment_stops_the_migration_during_the_restore(runtime: LocalRuntime) -> None:
+    runtime.dms.assessments.fail(
+        "sqlserver-check-user-permission-for-cdc",
+        "The DMS user does not have the permissions CDC needs (VIEW SERVER STATE)",
+    )
+    runtime.start_migration(KEY)
+
+    execution, message = ended_in_failure(runtime, "DMS_ASSESSMENT_FAILED")
+
+    assert "sqlserver-check-user-permission-for-cdc" in message
+    assert "VIEW SERVER STATE" in message
+    folder = f"assessments/{execution.name}/"
+    assert f"s3://{runtime.bucket}/{folder}" in message
+    keys = [
+        o["Key"]
+        for o in boto3.client("s3").list_objects_v2(Bucket=runtime.bucket, Prefix=folder)[
+            "Contents"
+        ]
+    ]
+    assert f"{folder}summary.json" in keys
+    assert f"{folder}sqlserver-check-user-permission-for-cdc.json" in keys
+    assert "start_lsn" not in execution.data  # stopped before the restore ended
+    (task,) = runtime.dms.tasks.values()
+    assert task.start_requested_at is None  # CDC never started
+    assert "aws dms delete-replication-task" in message  # what is left, and how to remove it
+
+
+def test_assessment_warnings_are_told_when_cdc_starts(runtime: LocalRuntime) -> None:
+    runtime.dms.assessments.warn("sqlserver-check-for-computed-fields")
+    runtime.start_migration(KEY)
+    (execution,) = runtime.run_until_done()
+
+    assert execution.waiting_for_approval
+    assessment = execution.data["assessment"]
+    assert "sqlserver-check-for-triggers" not in assessment["included"]  # a target check
+    (started,) = [n for n in runtime.notifications() if n.attributes.get("event") == "CDC_STARTED"]
+    assert "sqlserver-check-for-computed-fields: warning" in started.message
+    assert "Read these before the cutover" in started.message
+
+
+def test_the_assessment_can_be_turned_off(start_runtime: StartRuntime) -> None:
+    runtime = start_runtime(parameters={"PremigrationAssessment": "off"})
+    runtime.dms.assessments.fail("sqlserver-check-for-full-backup", "no full backup")
+    runtime.start_migration(KEY)
+    (execution,) = runtime.run_until_done()
+
+    assert execution.waiting_for_approval
+    assert runtime.dms.assessments.runs == {}
+    (started,) = [n for n in runtime.notifications() if n.attributes.get("event") == "CDC_STARTED"]
+    assert "premigration assessment was not run (PremigrationAssessment is off)" in started.message

@@ -258,6 +258,14 @@ _ENTRIES = (
         "table, as MS-CDC alone is not enough for a native start point; log backups kept).",
     ),
     CatalogueEntry(
+        "DMS_ASSESSMENT_FAILED",
+        "DMS's premigration assessment of the CDC task failed checks on the source (CDC "
+        "permissions, recovery model, backups, MS-Replication, unsupported objects).",
+        "Read each failed check's result in the staging bucket under assessments/ (the "
+        "message names the folder), fix the source, and migrate again; the restored copy is "
+        "kept, drop it first. PremigrationAssessment = off skips the assessment (at your risk).",
+    ),
+    CatalogueEntry(
         "DMS_TABLE_SUSPENDED",
         'The DMS task runs, but DMS stopped replicating some tables (table state "Table '
         'error"): their changes no longer reach the RDS copy.',

@@ -76,6 +76,12 @@ def _table_mappings(name: str, raw: str) -> str:
     return json.dumps(document, separators=(",", ":"))
 
 
+def _on_off(name: str, raw: str) -> bool:
+    if raw not in {"on", "off"}:
+        raise ConfigurationError(f"{name} must be on or off, got {raw!r}")
+    return raw == "on"
+
+
 KEYLESS_POLICIES = ("fail", "exclude")
 
 
@@ -141,6 +147,14 @@ class TargetPrepSettings(Settings):
 
     table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # the CDC's scope
     keyless_tables: str = variable("KEYLESS_TABLES", _keyless_policy, "fail")
+
+
+@dataclass(frozen=True)
+class AssessmentSettings(Settings):
+    """DMS's premigration assessment of each migration's task."""
+
+    enabled: bool = variable("PREMIGRATION_ASSESSMENT", _on_off, "on")
+    role_arn: str = variable("DMS_ASSESSMENT_ROLE_ARN")  # DMS writes the results with it
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,10 @@ class DmsEndpointUnreachable(Bak2RdsError):
     codes = ("DMS_SOURCE_UNREACHABLE", "DMS_TARGET_UNREACHABLE")
 
 
+class AssessmentFailed(Bak2RdsError):
+    codes = ("DMS_ASSESSMENT_FAILED",)
+
+
 class KeylessTables(Bak2RdsError):
     codes = ("KEYLESS_TABLES",)
 

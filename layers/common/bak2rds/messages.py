@@ -85,6 +85,24 @@ SWITCH_BACK_ON_QUERY = (
 )
 
 
+def assessment_lines(state: Mapping[str, Any]) -> list[str]:
+    """What DMS's premigration assessment of the task found (it ran during the restore)."""
+    assessment = state.get("assessment")
+    if not assessment:
+        return []
+    if not assessment.get("enabled"):
+        return ["DMS's premigration assessment was not run (PremigrationAssessment is off)."]
+    checks, notes = len(assessment.get("included", [])), assessment.get("notes", [])
+    where = f" Results: {assessment['results']}" if assessment.get("results") else ""
+    if not notes:
+        return [f"DMS's premigration assessment passed its {checks} source checks.{where}"]
+    told = "; ".join(f"{n['name']}: {n['status']}" for n in notes)
+    return [
+        f"DMS's premigration assessment ({checks} source checks) failed none, but did not pass "
+        f"everything: {told}. Read these before the cutover.{where}"
+    ]
+
+
 def target_prep_lines(state: Mapping[str, Any]) -> list[str]:
     """While CDC runs: what is switched off on the RDS copy, and what CDC leaves out."""
     prepared = state.get("target_prep")
@@ -180,6 +198,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"{lsn.get('dms')} ({lsn.get('numeric')}, strategy {lsn.get('strategy')}).",
             f"Endpoints: {dms.get('source_endpoint_id')} (source) and "
             f"{dms.get('target_endpoint_id')} (target); both tested successfully.",
+            *assessment_lines(state),
             *target_prep_lines(state),
         ]
     elif kind == "READY_FOR_CUTOVER":

@@ -145,6 +145,25 @@ class DmsResources(TypedDict):
     target_database: str
 
 
+class AssessmentNote(TypedDict):
+    name: str  # an individual assessment, or "assessment run" for the run itself
+    status: str  # DMS's: skipped, error, warning, error-provisioning, ...
+
+
+class Assessment(TypedDict):
+    """Assess CDC Task: DMS's premigration assessment of the task, run during the restore."""
+
+    enabled: bool
+    status: str  # the run's (or "off", "waiting for the task")
+    started_at: str
+    done: bool
+    wait_seconds: int
+    run_arn: NotRequired[str]
+    included: NotRequired[list[str]]
+    notes: NotRequired[list[AssessmentNote]]  # not passed, not failed: told in the e-mail
+    results: NotRequired[str]  # s3://bucket/assessments/<execution>/
+
+
 class ConnectionCheck(TypedDict):
     """Test Source Connection / Test Target Connection: one endpoint's connection test."""
 
@@ -183,6 +202,7 @@ class Cdc(TypedDict):
     good_checks: NotRequired[int]
     ready: NotRequired[bool]
     tables: NotRequired[int]  # tables the running task replicates (DescribeTableStatistics)
+    running_since: NotRequired[str]  # the first check that found the task running
 
 
 class ApprovalRequest(TypedDict):
@@ -256,6 +276,7 @@ class MigrationState(TypedDict):
     restore: NotRequired[Restore]
     dms: NotRequired[DmsResources]
     source_connection: NotRequired[ConnectionCheck]
+    assessment: NotRequired[Assessment]
     target_connection: NotRequired[ConnectionCheck]
     start_lsn: NotRequired[StartLsn]
     target_prep: NotRequired[TargetPrep]
@@ -332,6 +353,14 @@ class CreateCdcTaskPayload(TypedDict):
     execution_name: str
     migration: Migration
     dms: DmsResources
+
+
+class AssessCdcTaskPayload(TypedDict):
+    """Reads its own earlier answer, absent on the first look, from the whole state."""
+
+    execution_id: str
+    execution_name: str
+    state: MigrationState
 
 
 class StartCdcTaskPayload(TypedDict):

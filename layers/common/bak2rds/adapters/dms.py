@@ -121,6 +121,28 @@ class TableStatistic:
 
 
 @dataclass(frozen=True)
+class AssessmentRun:
+    """A premigration assessment run (DMS API reference, ReplicationTaskAssessmentRun)."""
+
+    arn: str
+    name: str
+    status: str  # starting, provisioning, running, passed, warning, failed, error-...
+    last_failure_message: str
+    completed: int  # individual assessments done, of
+    total: int
+
+
+@dataclass(frozen=True)
+class AssessmentSpec:
+    task_arn: str
+    name: str
+    role_arn: str  # the role DMS assumes to write the results
+    bucket: str
+    folder: str
+    include_only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CdcTaskSpec:
     """A CDC-only task to create: its identifier, where it runs and what it replicates."""
 
@@ -360,6 +382,61 @@ class Dms:
             if not marker:
                 return statistics
 
+    def applicable_assessments(self, task_arn: str) -> list[str]:
+        """The individual assessments DMS can run for this task."""
+        names: list[str] = []
+        marker: str | None = None
+        while True:
+            with aws_call("DMS DescribeApplicableIndividualAssessments", permanent=_rejected):
+                page = self._dms.describe_applicable_individual_assessments(
+                    ReplicationTaskArn=task_arn, **({"Marker": marker} if marker else {})
+                )
+            names.extend(page.get("IndividualAssessmentNames", []))
+            marker = page.get("Marker")
+            if not marker:
+                return names
+
+    def find_assessment_run(self, task_arn: str, name: str) -> AssessmentRun | None:
+        """This task's run named ``name`` (a retry finds the run it started)."""
+        page = _call(
+            "DMS DescribeReplicationTaskAssessmentRuns",
+            lambda: self._dms.describe_replication_task_assessment_runs(
+                Filters=[{"Name": "replication-task-arn", "Values": [task_arn]}]
+            ),
+            tolerated="ResourceNotFoundFault",
+        )
+        runs = (page or {}).get("ReplicationTaskAssessmentRuns", [])
+        return next((_run(r) for r in runs if r.get("AssessmentRunName") == name), None)
+
+    def start_assessment_run(self, spec: AssessmentSpec) -> AssessmentRun:
+        with aws_call("DMS StartReplicationTaskAssessmentRun", permanent=_rejected):
+            response = self._dms.start_replication_task_assessment_run(
+                ReplicationTaskArn=spec.task_arn,
+                ServiceAccessRoleArn=spec.role_arn,
+                ResultLocationBucket=spec.bucket,
+                ResultLocationFolder=spec.folder,
+                ResultEncryptionMode="SSE_S3",
+                AssessmentRunName=spec.name,
+                IncludeOnly=list(spec.include_only),
+            )
+        return _run(response["ReplicationTaskAssessmentRun"])
+
+    def individual_assessments(self, run_arn: str) -> dict[str, str]:
+        """Each individual assessment of a run: its name and status (passed, failed, ...)."""
+        found: dict[str, str] = {}
+        marker: str | None = None
+        while True:
+            with aws_call("DMS DescribeReplicationTaskIndividualAssessments", permanent=_rejected):
+                page = self._dms.describe_replication_task_individual_assessments(
+                    Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [run_arn]}],
+                    **({"Marker": marker} if marker else {}),
+                )
+            for item in page.get("ReplicationTaskIndividualAssessments", []):
+                found[str(item.get("IndividualAssessmentName"))] = str(item.get("Status"))
+            marker = page.get("Marker")
+            if not marker:
+                return found
+
     def delete_task(self, arn: str) -> ReplicationTask | None:
         """Ask DMS to delete the (stopped) task; None once it is gone."""
         response = _call(
@@ -405,6 +482,18 @@ def _task(raw: dict[str, Any]) -> ReplicationTask:
         source_endpoint_arn=str(raw.get("SourceEndpointArn", "")),
         target_endpoint_arn=str(raw.get("TargetEndpointArn", "")),
         table_mappings=str(raw.get("TableMappings", "")),
+    )
+
+
+def _run(raw: dict[str, Any]) -> AssessmentRun:
+    progress = raw.get("AssessmentProgress") or {}
+    return AssessmentRun(
+        arn=str(raw["ReplicationTaskAssessmentRunArn"]),
+        name=str(raw.get("AssessmentRunName", "")),
+        status=str(raw.get("Status", "")),
+        last_failure_message=str(raw.get("LastFailureMessage", "")),
+        completed=int(progress.get("IndividualAssessmentCompletedCount", 0)),
+        total=int(progress.get("IndividualAssessmentCount", 0)),
     )
 
 

@@ -25,6 +25,8 @@ def run(
     if measured.status != "running":
         return {**result, "ready": False, "good_checks": 0, "wait_seconds": MIN_WAIT_SECONDS}
     result["tables"] = check_tables(cdc["task_arn"], cdc["task_id"], dms)
+    result["running_since"] = running_since = cdc.get("running_since") or now.isoformat()
+    running = (now - parse_timestamp(running_since)).total_seconds()
 
     worst = measured.worst_seconds
     under = measured.within(settings.latency_threshold_seconds)
@@ -35,7 +37,7 @@ def run(
     wait = (
         MIN_WAIT_SECONDS
         if worst is None
-        else next_cdc_wait(worst, settings.latency_threshold_seconds, previous, since)
+        else next_cdc_wait(worst, settings.latency_threshold_seconds, previous, since, running)
     )
     return {
         **result,

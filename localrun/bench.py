@@ -501,8 +501,9 @@ def notes(bench: Bench) -> list[str]:
         f"(ready checks) times; for {span(sample.restore)} + {span(sample.catch_up)}, "
         f"{model.visits(sample.restore, sample.catch_up)[CDC_LOOP[1]]:,} CDC checks.",
         "- *Restore seen finished after*: from the simulated restore task's end to its branch "
-        "entering Restore Done (the check that saw SUCCESS). *Worst case*: the Wait in force when the "
-        "restore finished, i.e. the latency had it finished just after the check before. "
+        "entering Restore Done (the check that saw SUCCESS). *Worst case*: the Wait in force "
+        "when the restore finished, i.e. the latency had it finished just after the check "
+        "before. "
         "Neither includes the ~2 min refresh of `rds_task_status` (not simulated). Fixed "
         "30 s sees it at once because these restores end exactly on a check.",
         f"- ✗: over the {HISTORY_EVENT_QUOTA:,}-event history quota; a Standard execution "

@@ -283,12 +283,43 @@ def test_dms_resources_are_made_and_deleted_only_with_this_stacks_tag() -> None:
     assert passing["Condition"]["StringEquals"]["iam:PassedToService"][0] == "dms.amazonaws.com"
     for function, action in (
         ("StartCdcTaskFunction", "dms:StartReplicationTask"),
+        ("StartCdcTaskFunction", "dms:ModifyReplicationTask"),
         ("StopCdcTaskFunction", "dms:StopReplicationTask"),
         ("CreateCdcTaskFunction", "dms:AddTagsToResource"),
+        ("AssessCdcTaskFunction", "dms:StartReplicationTaskAssessmentRun"),
     ):
         (statement,) = [s for s in _statements(function) if action in _actions(s)]
         (key,) = statement["Condition"]["StringEquals"]
         assert key.endswith("Tag/bak2rds:stack"), (function, action)
+
+
+def test_dms_writes_assessment_results_only_under_assessments_through_a_role_of_its_own() -> None:
+    role = RESOURCES["DmsAssessmentRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "dms.amazonaws.com"}  # the guide's trust policy
+    (policy,) = role["Policies"]
+    writes, lists = policy["PolicyDocument"]["Statement"]
+    assert set(writes["Action"]) == {
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:GetObject",
+        "s3:PutObjectTagging",
+    }
+    assert writes["Resource"]["Fn::Sub"][0].endswith("/assessments/*")
+    assert set(lists["Action"]) == {"s3:ListBucket", "s3:GetBucketLocation"}
+    passing = next(
+        s for s in _statements("AssessCdcTaskFunction") if "iam:PassRole" in _actions(s)
+    )
+    assert passing["Resource"] == {"Fn::GetAtt": ["DmsAssessmentRole", "Arn"]}
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "dms.amazonaws.com"}}
+
+
+def test_table_statistics_are_read_on_tasks_only() -> None:
+    for function in ("CheckCdcFunction", "CheckFinalSyncFunction"):
+        (statement,) = [
+            s for s in _statements(function) if "dms:DescribeTableStatistics" in _actions(s)
+        ]
+        assert statement["Resource"]["Fn::Sub"].endswith(":task:*")  # ReplicationTask*
 
 
 def test_no_function_may_change_dms_resources_it_cannot_name() -> None:

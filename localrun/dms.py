@@ -375,6 +375,18 @@ class SimulatedDms:
             self._refresh()
             return task
 
+    def _known(
+        self,
+        backend: DatabaseMigrationServiceBackend,
+        arn: str,
+        missing: str = "Replication Task not found",
+    ) -> tuple[FakeReplicationTask, SimulatedTask]:
+        """The task ``arn`` brought to the clock's time, or DMS's not-found fault."""
+        self._refresh()
+        if arn not in backend.replication_tasks or arn not in self.tasks:
+            raise ResourceNotFoundFault(missing)
+        return backend.replication_tasks[arn], self.tasks[arn]
+
     def _start(
         self,
         backend: DatabaseMigrationServiceBackend,
@@ -383,10 +395,7 @@ class SimulatedDms:
         position: str | None,
     ) -> str:
         with self._lock:
-            self._refresh()
-            if arn not in backend.replication_tasks or arn not in self.tasks:
-                raise ResourceNotFoundFault("Replication Task not found")
-            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            task, simulated = self._known(backend, arn)
             if start_type not in {"start-replication", "resume-processing", "reload-target"}:
                 raise InvalidParameterValueException(
                     f"Invalid StartReplicationTaskType: {start_type}"
@@ -413,10 +422,7 @@ class SimulatedDms:
         self, backend: DatabaseMigrationServiceBackend, arn: str, table_mappings: str | None
     ) -> str:
         with self._lock:
-            self._refresh()
-            if arn not in backend.replication_tasks or arn not in self.tasks:
-                raise ResourceNotFoundFault("Replication Task not found")
-            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            task, simulated = self._known(backend, arn)
             if task.status not in {"ready", "stopped", "failed"}:
                 raise InvalidResourceStateFault(
                     f"Replication task is in state {task.status}: it can be modified only when "
@@ -431,10 +437,7 @@ class SimulatedDms:
 
     def _table_statistics(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
         with self._lock:
-            self._refresh()
-            if arn not in backend.replication_tasks or arn not in self.tasks:
-                raise ResourceNotFoundFault("Replication Task not found")
-            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            task, simulated = self._known(backend, arn)
             tables = self.tables_of(task) if simulated.start_requested_at else []
             statistics = [
                 {
@@ -456,10 +459,7 @@ class SimulatedDms:
 
     def _stop(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
         with self._lock:
-            self._refresh()
-            if arn not in backend.replication_tasks or arn not in self.tasks:
-                raise ResourceNotFoundFault("Replication Task not found")
-            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            task, simulated = self._known(backend, arn)
             if task.status not in {"running", "starting"} or simulated.stop_requested_at:
                 raise InvalidResourceStateFault(
                     f"Replication task is in state {task.status}, it cannot be stopped"
@@ -470,10 +470,7 @@ class SimulatedDms:
 
     def _delete(self, backend: DatabaseMigrationServiceBackend, arn: str) -> FakeReplicationTask:
         with self._lock:
-            self._refresh()
-            if arn not in backend.replication_tasks or arn not in self.tasks:
-                raise ResourceNotFoundFault("Replication task could not be found.")
-            task, simulated = backend.replication_tasks[arn], self.tasks[arn]
+            task, simulated = self._known(backend, arn, "Replication task could not be found.")
             if task.status in {"starting", "running", "stopping"}:
                 raise InvalidResourceStateFault(
                     f"Replication task {task.id} is {task.status}: stop it before deleting it"

@@ -100,7 +100,7 @@ _DDL = [
 ]
 _PROPERTY = (
     r"EXEC sys\.sp_(add|update|drop)extendedproperty @name = N'(\w+)'"
-    r"(?:, @value = (%s|N'[\w-]+'))?, @level0type = N'SCHEMA', @level0name = %s, "
+    r"(?:, @value = (%s))?, @level0type = N'SCHEMA', @level0name = %s, "
     r"@level1type = N'TABLE', @level1name = %s, @level2type = %s, @level2name = %s"
 )
 _DECLARE = (
@@ -146,19 +146,34 @@ class CatalogueSession:
                             table.name,
                             trigger.name,
                             not trigger.enabled,
+                            False,
                             mark,
                         )
                     )
             for key in table.foreign_keys:
                 mark = key.properties.get(MARK)
-                if mark is None and key.enabled and not key.trusted:
-                    mark = "=untrusted"
                 if key.enabled or mark is not None:
                     rows.append(
-                        ("foreign key", table.schema, table.name, key.name, not key.enabled, mark)
+                        (
+                            "foreign key",
+                            table.schema,
+                            table.name,
+                            key.name,
+                            not key.enabled,
+                            not key.trusted,
+                            mark,
+                        )
                     )
         rows.sort(key=lambda r: (r[1], r[2], r[0], r[3]))
-        columns = ["kind", "schema_name", "table_name", "object_name", "is_disabled", "mark"]
+        columns = [
+            "kind",
+            "schema_name",
+            "table_name",
+            "object_name",
+            "is_disabled",
+            "is_not_trusted",
+            "mark",
+        ]
         return columns, rows
 
     # ------------------------------------------------------------------ batches
@@ -194,7 +209,7 @@ class CatalogueSession:
         if not match:
             return False
         verb, name, value_form = match[1], match[2], match[3]
-        value = values.pop(0) if value_form == "%s" else (value_form or "")[2:-1]
+        value = values.pop(0) if value_form else ""
         schema, table_name, level2, object_name = (values.pop(0) for _ in range(4))
         target = self._object(schema, table_name, level2, object_name)
         if target is None:

@@ -15,7 +15,9 @@ from bak2rds.wiring import sql
 @step_handler
 def lambda_handler(event: PrepareTargetPayload, context: LambdaContext) -> TargetPrep:
     database = RestoredDatabase(
-        sql.sql_server(event["target"]), event["migration"]["database_name"]
+        sql.sql_server(event["target"]),
+        event["migration"]["database_name"],
+        event["execution_name"],
     )
     settings = config.load(config.TargetPrepSettings)
     prepared = prepare_target.run(database, settings, clock.utcnow())

@@ -6,7 +6,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bak2rds import clock, config
 from bak2rds.adapters.restored_database import RestoredDatabase
-from bak2rds.models import TargetRestore, WholeStatePayload
+from bak2rds.models import RestoreTriggersAndKeysPayload, TargetRestore
 from bak2rds.observability import logger, step_handler
 from bak2rds.steps import restore_triggers_and_keys
 from bak2rds.wiring import sql
@@ -15,10 +15,12 @@ SPARE_SECONDS = 30  # after the last statement's timeout, to answer
 
 
 @step_handler
-def lambda_handler(event: WholeStatePayload, context: LambdaContext) -> TargetRestore:
+def lambda_handler(event: RestoreTriggersAndKeysPayload, context: LambdaContext) -> TargetRestore:
     state = event["state"]  # the whole state: "target_restore" is absent on the first look
     database = RestoredDatabase(
-        sql.sql_server(state["target"]), state["migration"]["database_name"]
+        sql.sql_server(state["target"]),
+        state["migration"]["database_name"],
+        event["execution_name"],
     )
     budget_ms = 1000 * (config.load(config.SqlSettings).query_timeout_seconds + SPARE_SECONDS)
 
@@ -26,7 +28,7 @@ def lambda_handler(event: WholeStatePayload, context: LambdaContext) -> TargetRe
         return context.get_remaining_time_in_millis() > budget_ms
 
     restored = restore_triggers_and_keys.run(
-        state.get("target_restore"), database, keep_going, clock.utcnow()
+        state.get("target_restore"), state["target_prep"], database, keep_going, clock.utcnow()
     )
     logger.info(
         "Triggers and foreign keys",

@@ -137,3 +137,26 @@ def test_off_runs_nothing(clock: ManualClock) -> None:
         None, states.MIGRATION, states.CDC, EXECUTION, replace(ON, enabled=False), dms, clock.now()
     )
     assert (off["done"], off["status"], dms.specs) == (True, "off", [])
+
+
+def test_a_failed_run_with_no_failed_check_is_told_not_fatal(clock: ManualClock) -> None:
+    dms = FakeDms()
+    _assess(dms, clock)
+    dms.ends("failed", "Could not connect to the target endpoint")
+    done = _assess(dms, clock)
+    assert done["done"] is True
+    assert done["notes"][0]["status"] == "failed (Could not connect to the target endpoint)"
+
+
+def test_a_run_that_never_ends_is_given_up_after_two_hours(clock: ManualClock) -> None:
+    dms = FakeDms()
+    started = _assess(dms, clock)
+    clock.advance(2 * 3600)
+    late = _assess(dms, clock, started)
+    assert late["done"] is True
+    assert late["notes"] == [
+        {
+            "name": "assessment run",
+            "status": "still starting after 2 h: bak2rds stopped waiting for it",
+        }
+    ]

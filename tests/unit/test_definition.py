@@ -307,9 +307,7 @@ def test_dms_writes_assessment_results_only_under_assessments_through_a_role_of_
     }
     assert writes["Resource"]["Fn::Sub"][0].endswith("/assessments/*")
     assert set(lists["Action"]) == {"s3:ListBucket", "s3:GetBucketLocation"}
-    passing = next(
-        s for s in _statements("AssessCdcTaskFunction") if "iam:PassRole" in _actions(s)
-    )
+    passing = next(s for s in _statements("AssessCdcTaskFunction") if "iam:PassRole" in _actions(s))
     assert passing["Resource"] == {"Fn::GetAtt": ["DmsAssessmentRole", "Arn"]}
     assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "dms.amazonaws.com"}}
 

@@ -152,6 +152,10 @@ def test_no_decision_in_time_expires_the_approval_and_leaves_cdc_running(
     assert f"task {task.identifier}, endpoints {task.identifier}-source" in expired
     assert "aws dms delete-replication-task" in expired
     assert runtime.dms_connections.deleted_endpoints == []
+    # nothing will switch the RDS copy's triggers and foreign keys back on: it says so, and how
+    assert "2 triggers and 3 foreign keys are still switched off" in expired
+    assert "bak2rds will not switch them back on" in expired and "ENABLE TRIGGER" in expired
+    assert "switches them back on at the cutover" not in expired
     # The links expired with the task: a late click gets a clear page and changes nothing
     late = press(runtime, email.approve_link, "approve")
     assert late.status == 410 and "expired" in late.body

@@ -115,7 +115,9 @@ def test_a_rejection_leaves_the_copy_as_restored_and_names_a_key_that_fails_its_
     assert now["FK_OrderLines_Orders"] == (False, False)  # left NOCHECK, never untrusted-on
     assert now["trg_Orders_Stock"] == (True, True) and now["FK_Orders_Customers"] == (True, True)
     rejected = runtime.notifications()[-1]
-    assert rejected.subject == "[bak2rds] Northwind: cutover rejected"
+    assert (
+        rejected.subject == "[bak2rds] Northwind: cutover rejected, 1 foreign key(s) left NOCHECK"
+    )
     assert "1 foreign key(s) failed WITH CHECK and are left NOCHECK" in rejected.message
     assert "[FK_OrderLines_Orders] on [dbo].[OrderLines]: The ALTER TABLE statement" in (
         rejected.message
@@ -174,8 +176,10 @@ def test_a_table_dms_suspends_stops_the_wait_with_its_name(runtime: LocalRuntime
 
     assert "[dbo].[Orders]" in message
     assert runtime.dms.status(task.arn) == "running"  # left as it is, for the operator
-    assert "triggers and" in message and "are still switched off" in message
-    assert "bak2rds_disabled" in message and "ENABLE TRIGGER" in message
+    assert "2 triggers and 3 foreign keys are still switched off" in message
+    assert "bak2rds will not switch them back on" in message
+    execution_name = next(iter(runtime.executions())).name
+    assert "ENABLE TRIGGER" in message and f"LIKE N'%;{execution_name}'" in message
 
 
 def test_a_start_position_the_source_no_longer_has_is_explained(runtime: LocalRuntime) -> None:

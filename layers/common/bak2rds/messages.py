@@ -69,20 +69,34 @@ def backup_lines(backup: BackupFacts) -> list[str]:
     ]
 
 
-# Writes, on the restored database, the statements that switch back on what Prepare Target
-# switched off: every object still carrying bak2rds's mark (README, "Triggers and foreign keys").
+# Writes, in the restored database, for every object still carrying bak2rds's mark, the
+# statement that switches it back on as it was, then the one that drops the mark (README,
+# "Triggers and foreign keys"). o.type is F for a foreign key, TR or TA for a trigger.
 SWITCH_BACK_ON_QUERY = (
-    "SELECT CASE WHEN o.type = 'TR' THEN N'ENABLE TRIGGER ' + QUOTENAME(SCHEMA_NAME(o.schema_id))"
-    " + N'.' + QUOTENAME(o.name) + N' ON '"
-    " ELSE N'ALTER TABLE ' END"
+    "SELECT CASE WHEN o.type = 'F' THEN N'ALTER TABLE ' ELSE N'ENABLE TRIGGER '"
+    " + QUOTENAME(SCHEMA_NAME(o.schema_id)) + N'.' + QUOTENAME(o.name) + N' ON ' END"
     " + QUOTENAME(OBJECT_SCHEMA_NAME(o.parent_object_id)) + N'.'"
     " + QUOTENAME(OBJECT_NAME(o.parent_object_id))"
-    " + CASE WHEN o.type = 'TR' THEN N''"
-    " WHEN CONVERT(nvarchar(20), ep.value) = N'untrusted' THEN N' WITH NOCHECK CHECK CONSTRAINT '"
-    " + QUOTENAME(o.name) ELSE N' WITH CHECK CHECK CONSTRAINT ' + QUOTENAME(o.name) END + N';'"
+    " + CASE WHEN o.type <> 'F' THEN N''"
+    " WHEN CONVERT(nvarchar(400), ep.value) LIKE N'untrusted%' THEN N' WITH NOCHECK CHECK"
+    " CONSTRAINT ' + QUOTENAME(o.name) ELSE N' WITH CHECK CHECK CONSTRAINT ' + QUOTENAME(o.name)"
+    " END + N'; EXEC sys.sp_dropextendedproperty @name = N''bak2rds_disabled'', @level0type ="
+    " N''SCHEMA'', @level0name = N' + QUOTENAME(OBJECT_SCHEMA_NAME(o.parent_object_id), '''')"
+    " + N', @level1type = N''TABLE'', @level1name = N'"
+    " + QUOTENAME(OBJECT_NAME(o.parent_object_id), '''') + N', @level2type = N'''"
+    " + CASE WHEN o.type = 'F' THEN N'CONSTRAINT' ELSE N'TRIGGER' END"
+    " + N''', @level2name = N' + QUOTENAME(o.name, '''') + N';'"
     " FROM sys.extended_properties AS ep JOIN sys.objects AS o ON o.object_id = ep.major_id"
-    " WHERE ep.class = 1 AND ep.name = N'bak2rds_disabled';"
+    " WHERE ep.class = 1 AND ep.name = N'bak2rds_disabled'"
 )
+
+
+def switch_back_on_query(execution_arn: str) -> str:
+    """SWITCH_BACK_ON_QUERY for the objects this migration marked (a backup can carry another
+    migration's marks, on objects that were off on the source)."""
+    execution = execution_arn.rsplit(":", 1)[-1]  # letters, digits, - and _ only
+    owned = execution.replace("'", "''").replace("_", "[_]")
+    return f"{SWITCH_BACK_ON_QUERY} AND CONVERT(nvarchar(400), ep.value) LIKE N'%;{owned}';"
 
 
 def assessment_lines(state: Mapping[str, Any]) -> list[str]:
@@ -130,7 +144,19 @@ def excluded_tables_lines(excluded: list[Any]) -> list[str]:
     ]
 
 
-def target_restore_lines(state: Mapping[str, Any]) -> list[str]:
+def _left_off_headline(state: Mapping[str, Any]) -> str:
+    """The subject says when the RDS copy was not left as restored."""
+    if "target_prep" not in state:
+        return ""
+    restored = state.get("target_restore")
+    if state.get("target_restore_failure") or not restored or not restored.get("done"):
+        return ", triggers and keys NOT back on"
+    if restored.get("failed_count"):
+        return f", {restored['failed_count']} foreign key(s) left NOCHECK"
+    return ""
+
+
+def target_restore_lines(state: Mapping[str, Any], execution_arn: str) -> list[str]:
     """After the cutover or a rejection: triggers and foreign keys back as restored?"""
     if "target_prep" not in state:
         return []
@@ -141,8 +167,9 @@ def target_restore_lines(state: Mapping[str, Any]) -> list[str]:
         return [
             f"Switching the triggers and foreign keys of [{database}] back on failed "
             f"({(failure or {}).get('Error', 'not finished')}): some are still off. This query, "
-            f"run in [{database}], writes the statements that switch them back on:",
-            f"  {SWITCH_BACK_ON_QUERY}",
+            f"run in [{database}], writes the statements that switch them back on and drop "
+            "the marks:",
+            f"  {switch_back_on_query(execution_arn)}",
         ]
     lines = [
         f"On [{database}], {restored['triggers_on']} triggers and {restored['foreign_keys_on']} "
@@ -152,8 +179,8 @@ def target_restore_lines(state: Mapping[str, Any]) -> list[str]:
     if restored.get("failed_count"):
         lines.append(
             f"{restored['failed_count']} foreign key(s) failed WITH CHECK and are left NOCHECK "
-            "(marked bak2rds_disabled = check-failed): fix the rows they name, then run ALTER "
-            "TABLE ... WITH CHECK CHECK CONSTRAINT ... for each:"
+            "(their bak2rds_disabled mark says check-failed): fix the rows they name, then run "
+            "ALTER TABLE ... WITH CHECK CHECK CONSTRAINT ... for each:"
         )
         lines.extend(f"  {f['foreign_key']}: {f['reason']}" for f in restored["failed_checks"])
     return lines
@@ -210,9 +237,10 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             *target_prep_lines(state),
         ]
     elif kind == "CUTOVER_COMPLETE":
-        headline, lines = "cutover complete", _cutover_complete_lines(state, database)
+        headline = "cutover complete" + _left_off_headline(state)
+        lines = _cutover_complete_lines(state, database, execution_arn)
     elif kind == "CUTOVER_REJECTED":
-        headline = "cutover rejected"
+        headline = "cutover rejected" + _left_off_headline(state)
         lines = [
             f"The cutover was rejected{_decided_text(state)}.",
             f"DMS task {cdc.get('task_id')} is {state.get('cdc_stop', {}).get('status')}: "
@@ -220,7 +248,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"[{database}] on RDS was kept as it is: nothing was dropped. The source stays the "
             "system of record. To migrate again later, drop or rename the RDS database "
             "yourself and upload a new backup.",
-            *target_restore_lines(state),
+            *target_restore_lines(state, execution_arn),
             *dms_cleanup_lines(state),
         ]
     else:
@@ -244,7 +272,7 @@ def failure(
             "",
             *_restore_still_running(state, database, entry.code),
             "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
-            *_still_switched_off(state, database),
+            *_still_switched_off(state, database, execution_arn),
             *(_dms_left_behind(state, execution_arn) if "restore" in state else []),
             f"Execution: {console_link(execution_arn)}",
         ]
@@ -277,17 +305,24 @@ def _restore_still_running(state: Mapping[str, Any], database: str, code: str) -
     ]
 
 
-def _still_switched_off(state: Mapping[str, Any], database: str) -> list[str]:
-    """A failure after Prepare Target leaves the RDS copy's triggers and keys off."""
+def _still_switched_off(state: Mapping[str, Any], database: str, execution_arn: str) -> list[str]:
+    """After Prepare Target began, a failure or an expiry leaves the RDS copy's triggers and
+    foreign keys off: say so, and how to switch them back on."""
     prepared = state.get("target_prep")
-    if not prepared or state.get("target_restore", {}).get("done"):
-        return []
+    if state.get("target_restore", {}).get("done") or "start_lsn" not in state:
+        return []  # back on already, or Prepare Target never ran (it follows Derive Start LSN)
+    if prepared:
+        what = (
+            f"{prepared.get('triggers_off')} triggers and {prepared.get('foreign_keys_off')} "
+            "foreign keys are still switched off"
+        )
+    else:
+        what = "Prepare Target may have switched triggers and foreign keys off before it failed"
     return [
-        f"On [{database}] on RDS, {prepared.get('triggers_off')} triggers and "
-        f"{prepared.get('foreign_keys_off')} foreign keys are still switched off (each marked "
-        "with the extended property bak2rds_disabled). If you keep the copy, this query, run in "
-        f"[{database}], writes the statements that switch them back on:",
-        f"  {SWITCH_BACK_ON_QUERY}",
+        f"On [{database}] on RDS, {what} (each marked with the extended property "
+        "bak2rds_disabled); bak2rds will not switch them back on. If you keep the copy, this "
+        f"query, run in [{database}], writes the statements that do it and drop the marks:",
+        f"  {switch_back_on_query(execution_arn)}",
     ]
 
 
@@ -324,7 +359,7 @@ def _decided_text(state: MigrationState) -> str:
     return f" at {decided['at']} from {decided['source_ip']} ({_ascii_line(decided['user_agent'])})"
 
 
-def _cutover_complete_lines(state: MigrationState, database: str) -> list[str]:
+def _cutover_complete_lines(state: MigrationState, database: str, execution_arn: str) -> list[str]:
     cdc, target = state.get("cdc", {}), state.get("target", {})
     final = state.get("final_sync", {})
     return [
@@ -340,7 +375,7 @@ def _cutover_complete_lines(state: MigrationState, database: str) -> list[str]:
         "well on RDS: it is your way back.",
         *excluded_tables_lines(state.get("target_prep", {}).get("excluded_tables", [])),
         "",
-        *target_restore_lines(state),
+        *target_restore_lines(state, execution_arn),
         *dms_cleanup_lines(state),
     ]
 
@@ -374,7 +409,8 @@ def approval_expired(
             f"DMS task {cdc.get('task_id')} is still running and keeps [{database}] on RDS "
             "caught up with the source.",
             f"What to do: {entry.action}",
-            *target_prep_lines(state),
+            *excluded_tables_lines(state.get("target_prep", {}).get("excluded_tables", [])),
+            *_still_switched_off(state, database, execution_arn),
             "",
             *_dms_left_behind(state, execution_arn),
             f"Execution: {console_link(execution_arn)}",

@@ -330,8 +330,17 @@ class DeriveStartLsnPayload(TypedDict):
 
 class PrepareTargetPayload(TypedDict):
     execution_id: str
+    execution_name: str  # whose marks the switched-off objects carry
     migration: Migration
     target: Target
+
+
+class RestoreTriggersAndKeysPayload(TypedDict):
+    """The whole state: "target_restore" is absent on the first look."""
+
+    execution_id: str
+    execution_name: str
+    state: MigrationState
 
 
 class CreateDmsEndpointsPayload(TypedDict):
@@ -385,8 +394,7 @@ class RequestCutoverApprovalPayload(TypedDict):
 
 
 class WholeStatePayload(TypedDict):
-    """Check Final Sync, Stop CDC Task and Restore Triggers And Keys read keys that are
-    absent on their first run."""
+    """Check Final Sync and Stop CDC Task read keys that are absent on their first run."""
 
     execution_id: str
     state: MigrationState

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -365,36 +365,30 @@ class Dms:
 
     def table_statistics(self, arn: str) -> list[TableStatistic]:
         """Every table's CDC counts and state (DescribeTableStatistics, all pages)."""
-        statistics: list[TableStatistic] = []
-        marker: str | None = None
-        while True:
-            page = _call(
+
+        def fetch(marker: dict[str, str]) -> Any:
+            return _call(
                 "DMS DescribeTableStatistics",
-                lambda marker=marker: self._dms.describe_table_statistics(  # type: ignore[misc]
-                    ReplicationTaskArn=arn, MaxRecords=500, **({"Marker": marker} if marker else {})
+                lambda: self._dms.describe_table_statistics(
+                    ReplicationTaskArn=arn, MaxRecords=500, **marker
                 ),
                 tolerated="ResourceNotFoundFault",
             )
-            if page is None:
-                return statistics
-            statistics.extend(_statistic(raw) for raw in page.get("TableStatistics", []))
-            marker = page.get("Marker")
-            if not marker:
-                return statistics
+
+        return [_statistic(t) for page in _paged(fetch) for t in page.get("TableStatistics", [])]
 
     def applicable_assessments(self, task_arn: str) -> list[str]:
         """The individual assessments DMS can run for this task."""
-        names: list[str] = []
-        marker: str | None = None
-        while True:
+
+        def fetch(marker: dict[str, str]) -> Any:
             with aws_call("DMS DescribeApplicableIndividualAssessments", permanent=_rejected):
-                page = self._dms.describe_applicable_individual_assessments(
-                    ReplicationTaskArn=task_arn, **({"Marker": marker} if marker else {})
+                return self._dms.describe_applicable_individual_assessments(
+                    ReplicationTaskArn=task_arn, **marker
                 )
-            names.extend(page.get("IndividualAssessmentNames", []))
-            marker = page.get("Marker")
-            if not marker:
-                return names
+
+        return [
+            name for page in _paged(fetch) for name in page.get("IndividualAssessmentNames", [])
+        ]
 
     def find_assessment_run(self, task_arn: str, name: str) -> AssessmentRun | None:
         """This task's run named ``name`` (a retry finds the run it started)."""
@@ -423,19 +417,19 @@ class Dms:
 
     def individual_assessments(self, run_arn: str) -> dict[str, str]:
         """Each individual assessment of a run: its name and status (passed, failed, ...)."""
-        found: dict[str, str] = {}
-        marker: str | None = None
-        while True:
+        by_run = [{"Name": "replication-task-assessment-run-arn", "Values": [run_arn]}]
+
+        def fetch(marker: dict[str, str]) -> Any:
             with aws_call("DMS DescribeReplicationTaskIndividualAssessments", permanent=_rejected):
-                page = self._dms.describe_replication_task_individual_assessments(
-                    Filters=[{"Name": "replication-task-assessment-run-arn", "Values": [run_arn]}],
-                    **({"Marker": marker} if marker else {}),
+                return self._dms.describe_replication_task_individual_assessments(
+                    Filters=by_run, **marker
                 )
-            for item in page.get("ReplicationTaskIndividualAssessments", []):
-                found[str(item.get("IndividualAssessmentName"))] = str(item.get("Status"))
-            marker = page.get("Marker")
-            if not marker:
-                return found
+
+        return {
+            str(item.get("IndividualAssessmentName")): str(item.get("Status"))
+            for page in _paged(fetch)
+            for item in page.get("ReplicationTaskIndividualAssessments", [])
+        }
 
     def delete_task(self, arn: str) -> ReplicationTask | None:
         """Ask DMS to delete the (stopped) task; None once it is gone."""
@@ -483,6 +477,17 @@ def _task(raw: dict[str, Any]) -> ReplicationTask:
         target_endpoint_arn=str(raw.get("TargetEndpointArn", "")),
         table_mappings=str(raw.get("TableMappings", "")),
     )
+
+
+def _paged(fetch: Callable[[dict[str, str]], Any]) -> Iterator[dict[str, Any]]:
+    """Every page of a DMS Describe call; ``fetch`` takes the Marker argument (none at first)
+    and answers None when the call's tolerated error says there is nothing."""
+    marker: dict[str, str] = {}
+    while (page := fetch(marker)) is not None:
+        yield page
+        if not page.get("Marker"):
+            return
+        marker = {"Marker": str(page["Marker"])}
 
 
 def _run(raw: dict[str, Any]) -> AssessmentRun:

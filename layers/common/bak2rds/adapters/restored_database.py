@@ -5,11 +5,14 @@ parameters: SQL Server quotes them (``QUOTENAME``) inside a fixed batch that run
 through ``sp_executesql``, so a table named ``x]; DROP TABLE y`` is only ever a name.
 
 bak2rds records what it switched off *on the object itself*, as the extended property
-``bak2rds_disabled`` (``trigger``; ``trusted`` or ``untrusted`` for a foreign key, its trust
-before), in the same transaction as the switch. So a retry after a crash knows exactly what
-it did, however many objects there are (the execution state has a 256 KB limit; a database
-can have thousands of foreign keys), and a DBA can see it with one query (README,
-"Triggers and foreign keys").
+``bak2rds_disabled``, in the same transaction as the switch. Its value is what the object was
+and which migration switched it off: ``trigger;<execution>``, ``trusted;<execution>`` or
+``untrusted;<execution>`` for a foreign key (its trust before), with ``,check-failed`` once a
+``WITH CHECK`` failed (``trusted,check-failed;<execution>``). So a retry after a crash knows
+exactly what it did, however many objects there are (the execution state has a 256 KB limit;
+a database can have thousands of foreign keys); a mark another migration left in the backup
+is never taken for this one's; and a DBA can list it all with one query (README, "Triggers
+and foreign keys").
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from bak2rds.adapters.sqlserver import Session, SqlServer, number_and_message
 from bak2rds.errors import Bak2RdsError, TransientDependencyError
 
 MARK = "bak2rds_disabled"
-CHECK_FAILED = "check-failed"
+CHECK_FAILED = ",check-failed"
 Kind = Literal["trigger", "foreign key"]
 
 KEYLESS_TABLES = """
@@ -35,11 +38,12 @@ WHERE t.is_ms_shipped = 0 AND t.name NOT LIKE N'awsdms[_]%'
 ORDER BY s.name, t.name
 """.strip()
 
-# Enabled DML triggers on user tables and enabled foreign keys, and whatever carries the mark.
+# Enabled DML triggers on user tables and enabled foreign keys, and whatever carries a mark.
 SWITCHES = """
 SELECT N'trigger' AS kind, OBJECT_SCHEMA_NAME(tr.parent_id) AS schema_name,
        OBJECT_NAME(tr.parent_id) AS table_name, tr.name AS object_name,
-       tr.is_disabled AS is_disabled, CONVERT(nvarchar(20), ep.value) AS mark
+       tr.is_disabled AS is_disabled, CAST(0 AS bit) AS is_not_trusted,
+       CONVERT(nvarchar(400), ep.value) AS mark
 FROM sys.triggers AS tr
 JOIN sys.tables AS t ON t.object_id = tr.parent_id AND t.is_ms_shipped = 0
 LEFT JOIN sys.extended_properties AS ep
@@ -48,9 +52,7 @@ LEFT JOIN sys.extended_properties AS ep
 WHERE tr.parent_class = 1 AND tr.is_ms_shipped = 0 AND (tr.is_disabled = 0 OR ep.value IS NOT NULL)
 UNION ALL
 SELECT N'foreign key', OBJECT_SCHEMA_NAME(fk.parent_object_id), OBJECT_NAME(fk.parent_object_id),
-       fk.name, fk.is_disabled,
-       COALESCE(CONVERT(nvarchar(20), ep.value),
-                CASE WHEN fk.is_disabled = 0 AND fk.is_not_trusted = 1 THEN N'=untrusted' END)
+       fk.name, fk.is_disabled, fk.is_not_trusted, CONVERT(nvarchar(400), ep.value)
 FROM sys.foreign_keys AS fk
 LEFT JOIN sys.extended_properties AS ep
   ON ep.class = 1 AND ep.major_id = fk.object_id AND ep.minor_id = 0
@@ -65,11 +67,8 @@ _PROPERTY_ARGS = (
     "@level2type = %s, @level2name = %s"
 )
 ADD_MARK = f"EXEC sys.sp_addextendedproperty @name = N'{MARK}', @value = %s, {_PROPERTY_ARGS}"
+UPDATE_MARK = f"EXEC sys.sp_updateextendedproperty @name = N'{MARK}', @value = %s, {_PROPERTY_ARGS}"
 DROP_MARK = f"EXEC sys.sp_dropextendedproperty @name = N'{MARK}', {_PROPERTY_ARGS}"
-MARK_CHECK_FAILED = (
-    f"EXEC sys.sp_updateextendedproperty @name = N'{MARK}', @value = N'{CHECK_FAILED}', "
-    f"{_PROPERTY_ARGS}"
-)
 
 
 def _ddl(head: str, middle: str) -> str:
@@ -97,14 +96,16 @@ _CONSTRAINT_CONFLICT = 547  # "The ALTER TABLE statement conflicted with the FOR
 
 @dataclass(frozen=True)
 class Switch:
-    """A trigger or foreign key that is on, or that bak2rds switched off (``mark``)."""
+    """A trigger or foreign key that is on, or that carries a mark."""
 
     kind: Kind
     schema: str
     table: str
     name: str
     disabled: bool
-    mark: str | None  # None: on, and never touched; "=untrusted": on but not trusted
+    trusted: bool  # a foreign key SQL Server trusts (triggers: always)
+    mark: str | None  # the extended property's value, as found
+    ours: bool  # marked by this migration
 
     @property
     def quoted(self) -> str:
@@ -112,8 +113,13 @@ class Switch:
         return f"{quote(self.name)} on {quote(self.schema)}.{quote(self.table)}"
 
     @property
-    def ours(self) -> bool:
-        return self.mark is not None and not self.mark.startswith("=")
+    def state(self) -> str:
+        """What our mark recorded: trigger, trusted, untrusted (+ ,check-failed)."""
+        return (self.mark or "").rsplit(";", 1)[0]
+
+    @property
+    def check_failed(self) -> bool:
+        return self.ours and self.state.endswith(CHECK_FAILED)
 
 
 def quote(name: str) -> str:
@@ -122,9 +128,10 @@ def quote(name: str) -> str:
 
 
 class RestoredDatabase:
-    def __init__(self, sql: SqlServer, database: str) -> None:
+    def __init__(self, sql: SqlServer, database: str, execution: str) -> None:
         self._sql = sql
         self.database = database
+        self._owner = execution  # the execution name: whose marks are ours
 
     def keyless_tables(self) -> list[tuple[str, str]]:
         with self._sql.session(self.database) as session:
@@ -134,61 +141,80 @@ class RestoredDatabase:
     def switches(self) -> list[Switch]:
         with self._sql.session(self.database) as session:
             rows = session.run(SWITCHES)
-        return [
-            Switch(
-                kind="trigger" if row["kind"] == "trigger" else "foreign key",
-                schema=str(row["schema_name"]),
-                table=str(row["table_name"]),
-                name=str(row["object_name"]),
-                disabled=bool(row["is_disabled"]),
-                mark=None if row["mark"] is None else str(row["mark"]),
+        found = []
+        for row in rows:
+            mark = None if row["mark"] is None else str(row["mark"])
+            found.append(
+                Switch(
+                    kind="trigger" if row["kind"] == "trigger" else "foreign key",
+                    schema=str(row["schema_name"]),
+                    table=str(row["table_name"]),
+                    name=str(row["object_name"]),
+                    disabled=bool(row["is_disabled"]),
+                    trusted=not row["is_not_trusted"],
+                    mark=mark,
+                    ours=mark is not None and mark.rsplit(";", 1)[-1] == self._owner,
+                )
             )
-            for row in rows
-        ]
+        return found
 
     def switch_off(self, switches: list[Switch]) -> None:
-        """Mark and disable each (one transaction each: mark and switch go together)."""
+        """Mark and disable each that is on (one transaction each: mark and switch go
+        together). An object marked by another migration is marked again as ours."""
         with self._sql.session(self.database) as session:
             for switch in switches:
-                off = _off_statement(switch)
+                off, params = _off_statement(switch)
                 if switch.ours:  # marked by an earlier run, then switched on by someone
-                    session.run(off[0], off[1])
+                    session.run(off, params)
                     continue
-                value = "trigger" if switch.kind == "trigger" else _trust(switch)
-                mark_params = (value, switch.schema, switch.table, _level2(switch), switch.name)
-                session.run(_ATOMIC.format(ADD_MARK, off[0]), mark_params + off[1])
+                before = "trigger" if switch.kind == "trigger" else _trust(switch.trusted)
+                mark = ADD_MARK if switch.mark is None else UPDATE_MARK
+                session.run(
+                    _ATOMIC.format(mark, off), (self._value(before), *_where(switch), *params)
+                )
 
     def switch_on(
         self, switches: list[Switch], keep_going: Callable[[], bool]
     ) -> list[tuple[Switch, str | None]]:
-        """Enable each marked object as it was and drop its mark, while ``keep_going()``.
-        A foreign key whose rows no longer pass WITH CHECK, or whose check outlasts the
-        query timeout, is left off and marked check-failed, with the reason returned."""
+        """Enable each of ours as it was and drop its mark, while ``keep_going()``. A foreign
+        key whose rows no longer pass WITH CHECK, or whose check outlasts the query timeout,
+        is left off and marked check-failed (its trust kept), with the reason returned; after
+        a timeout the call ends (its connection was cancelled), and the next one goes on."""
         done: list[tuple[Switch, str | None]] = []
         with self._sql.session(self.database) as session:
             for switch in switches:
                 if done and not keep_going():  # at least one per call: always progress
                     break
-                done.append((switch, self._switch_on(switch, session)))
+                reason, timed_out = self._switch_on(switch, session)
+                done.append((switch, reason))
+                if timed_out:
+                    break
         return done
 
-    def _switch_on(self, switch: Switch, session: Session) -> str | None:
+    def _switch_on(self, switch: Switch, session: Session) -> tuple[str | None, bool]:
         on, params = _on_statement(switch)
-        unmark = (switch.schema, switch.table, _level2(switch), switch.name)
         try:
-            session.run(_ATOMIC.format(on, DROP_MARK), params + unmark)
+            session.run(_ATOMIC.format(on, DROP_MARK), (*params, *_where(switch)))
         except Bak2RdsError as error:
             failed = _check_failure(switch, error)
             if failed is None:
                 raise
-            with self._sql.session(self.database) as fresh:  # a timed-out one is cancelled
-                fresh.run(MARK_CHECK_FAILED, unmark)
-            return failed
-        return None
+            with self._sql.session(self.database) as fresh:
+                fresh.run(UPDATE_MARK, (self._value(switch.state + CHECK_FAILED), *_where(switch)))
+            return failed, isinstance(error, TransientDependencyError)
+        return None, False
+
+    def _value(self, state: str) -> str:
+        return f"{state};{self._owner}"
 
 
-def _trust(switch: Switch) -> str:
-    return "untrusted" if switch.mark == "=untrusted" else "trusted"
+def _trust(trusted: bool) -> str:
+    return "trusted" if trusted else "untrusted"
+
+
+def _where(switch: Switch) -> tuple[str, str, str, str]:
+    """sp_*extendedproperty's level arguments: schema, table, TRIGGER|CONSTRAINT, name."""
+    return (switch.schema, switch.table, _level2(switch), switch.name)
 
 
 def _level2(switch: Switch) -> str:
@@ -204,7 +230,8 @@ def _off_statement(switch: Switch) -> tuple[str, tuple[str, ...]]:
 def _on_statement(switch: Switch) -> tuple[str, tuple[str, ...]]:
     if switch.kind == "trigger":
         return ENABLE_TRIGGER, (switch.schema, switch.name, switch.schema, switch.table)
-    check = ENABLE_CONSTRAINT_UNTRUSTED if switch.mark == "untrusted" else CHECK_CONSTRAINT
+    untrusted = switch.state.startswith("untrusted")
+    check = ENABLE_CONSTRAINT_UNTRUSTED if untrusted else CHECK_CONSTRAINT
     return check, (switch.schema, switch.table, switch.name)
 
 

@@ -15,10 +15,11 @@ A failed check stops the migration (DMS_ASSESSMENT_FAILED, naming each); a run t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bak2rds.adapters.dms import AssessmentRun, AssessmentSpec, ReplicationTask
+from bak2rds.clock import parse_timestamp
 from bak2rds.config import AssessmentSettings
 from bak2rds.errors import AssessmentFailed, CdcTaskFailed
 from bak2rds.models import Assessment, AssessmentNote, Cdc, Migration
@@ -46,6 +47,8 @@ SOURCE_ASSESSMENTS = (
 IN_PROGRESS = frozenset({"starting", "provisioning", "running", "cancelling", "deleting"})
 TASK_WAIT_SECONDS = 60  # DMS creates a task in a few minutes
 RUN_WAIT_SECONDS = 60
+# Longer than any assessment should take; then bak2rds stops waiting and says so.
+MAX_WAIT = timedelta(hours=2)
 _NOT_CREATED = frozenset({"creating", "modifying"})
 
 
@@ -128,10 +131,17 @@ def run(
         "results": results,
     }
     if found.status in IN_PROGRESS:  # minutes long: a look a minute ends with the restore
-        return {**answer, "wait_seconds": RUN_WAIT_SECONDS}
+        if now - parse_timestamp(started_at) < MAX_WAIT:
+            return {**answer, "wait_seconds": RUN_WAIT_SECONDS}
+        late: AssessmentNote = {
+            "name": "assessment run",
+            "status": f"still {found.status} after {int(MAX_WAIT.total_seconds() // 3600)} h: "
+            "bak2rds stopped waiting for it",
+        }
+        return {**answer, "done": True, "notes": [late]}
     statuses = dms.individual_assessments(found.arn)
     failed = sorted(name for name, status in statuses.items() if status == "failed")
-    if found.status == "failed" or failed:
+    if failed:  # a failed run with no failed check is DMS's trouble: told, below
         raise AssessmentFailed(
             f"{len(failed)} check(s) failed: {', '.join(failed) or '(none listed)'}. DMS: "
             f"{found.last_failure_message or 'no message'}. Each check's result: {results}"

@@ -271,6 +271,10 @@ def facts(state: str, output: dict[str, Any]) -> str:
                 )
             )
         ),
+        "Check Logins": lambda: (
+            f"{output.get('logins', {}).get('count')} database user(s) map to no login "
+            "(the approval e-mail gives the fix)"
+        ),
         "Prepare Target": lambda: (
             f"{prep.get('triggers_off')} triggers disabled, {prep.get('foreign_keys_off')} "
             "foreign keys NOCHECK on the RDS copy"

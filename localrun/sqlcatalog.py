@@ -63,6 +63,34 @@ class Table:
     foreign_keys: list[ForeignKey] = field(default_factory=list)
 
 
+@dataclass
+class DatabaseUser:
+    """A principal of the restored database (sys.database_principals)."""
+
+    name: str
+    sid: bytes
+    authentication: int = (
+        1  # authentication_type: 0 none (no login), 1 instance, 2 contained, 3 Windows
+    )
+    principal_id: int = 5  # 1-4 are dbo, guest, INFORMATION_SCHEMA, sys
+
+
+def order_entry_users() -> list[DatabaseUser]:
+    """The users a backup holds when the test does not say: the application's SQL user, a
+    reporting user, a Windows group, a user without a login, and dbo."""
+    return [
+        DatabaseUser("dbo", b"\x01", principal_id=1),
+        DatabaseUser("app_user", bytes.fromhex("2f8b1c9e6a4d4e0b9c1d7a5e3f2b8c41")),
+        DatabaseUser("report_reader", bytes.fromhex("7c3e9a1b5d2f4e6a8b0c1d2e3f405162")),
+        DatabaseUser(
+            "CORP\\etl-batch", bytes.fromhex("010500000000000515000000a1b2c3d4"), authentication=3
+        ),
+        DatabaseUser(
+            "audit_writer", bytes.fromhex("aa11bb22cc33dd44ee55ff6677889900"), authentication=0
+        ),
+    ]
+
+
 def order_entry_tables() -> list[Table]:
     """The database a backup holds when the test does not say: keys, triggers, foreign keys."""
     return [
@@ -112,9 +140,17 @@ _DECLARE = (
 class CatalogueSession:
     """One batch run against one database's tables."""
 
-    def __init__(self, tables: list[Table], database: str) -> None:
+    def __init__(
+        self,
+        tables: list[Table],
+        database: str,
+        users: list[DatabaseUser] | None = None,
+        login_sids: frozenset[bytes] = frozenset(),
+    ) -> None:
         self._tables = tables
         self._database = database
+        self._users = users or []
+        self._login_sids = login_sids  # sys.server_principals
 
     # ------------------------------------------------------------------ queries
     @staticmethod
@@ -127,7 +163,23 @@ class CatalogueSession:
                 "keyless",
             ),
             (r"SELECT N'trigger' AS kind, .* UNION ALL SELECT N'foreign key', .*", "switches"),
+            (
+                r"SELECT dp\.name AS user_name, .* FROM sys\.database_principals AS dp "
+                r"LEFT JOIN sys\.server_principals AS sp ON sp\.sid = dp\.sid .*",
+                "unmapped_users",
+            ),
         ]
+
+    def unmapped_users(self) -> tuple[list[str], list[Row]]:
+        rows = [
+            (u.name, u.authentication, "0x" + u.sid.hex().upper())
+            for u in self._users
+            if u.principal_id > 4 and u.authentication in (1, 3) and u.sid not in self._login_sids
+        ]
+        # ORDER BY dp.name under a case-insensitive collation, as a default instance has
+        return ["user_name", "authentication_type", "sid_hex"], sorted(
+            rows, key=lambda r: r[0].lower()
+        )
 
     def keyless(self) -> tuple[list[str], list[Row]]:
         rows = [(t.schema, t.name) for t in self._tables if not t.unique_key]

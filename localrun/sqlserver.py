@@ -32,7 +32,13 @@ from typing import Any
 
 from pymssql import exceptions as pymssql_errors
 
-from localrun.sqlcatalog import CatalogueSession, Table, order_entry_tables
+from localrun.sqlcatalog import (
+    CatalogueSession,
+    DatabaseUser,
+    Table,
+    order_entry_tables,
+    order_entry_users,
+)
 
 Row = tuple[Any, ...]
 TASK_COLUMNS = (
@@ -67,6 +73,7 @@ class BackupInS3:
     fails_with: str | None = None  # task_info of a restore that ends in ERROR
     finished_at: datetime | None = None
     tables: list[Table] | None = None  # what the database holds (default: order_entry_tables)
+    users: list[DatabaseUser] | None = None  # its principals (default: order_entry_users)
 
 
 @dataclass
@@ -95,6 +102,9 @@ class SimulatedRdsSqlServer:
     tasks: list[RestoreTaskRecord] = field(default_factory=list)
     restore_history: list[dict[str, Any]] = field(default_factory=list)
     catalogues: dict[str, list[Table]] = field(default_factory=dict)  # lower-case name
+    principals: dict[str, list[DatabaseUser]] = field(default_factory=dict)  # lower-case name
+    # sys.server_principals: the instance's logins by name and SID (the master user's)
+    logins: dict[str, bytes] = field(default_factory=lambda: {"admin": bytes.fromhex("0a0b")})
     executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
     # Errors to raise instead of connecting / executing, consumed one per call. pymssql's
     # shapes: connect raises OperationalError((number, message)), execute raises
@@ -176,7 +186,12 @@ class SimulatedRdsSqlServer:
     def _in_database(
         self, database: str, text: str, params: Sequence[Any]
     ) -> tuple[list[str], list[Row]] | None:
-        session = CatalogueSession(self.catalogues[database.lower()], database)
+        session = CatalogueSession(
+            self.catalogues[database.lower()],
+            database,
+            self.principals.get(database.lower()),
+            frozenset(self.logins.values()),
+        )
         for pattern, name in session.query_handlers():
             if re.fullmatch(pattern, text, re.IGNORECASE):
                 if params:
@@ -310,6 +325,8 @@ class SimulatedRdsSqlServer:
         self.databases.add(task.database_name)
         tables = backup.tables if backup.tables is not None else order_entry_tables()
         self.catalogues[task.database_name.lower()] = copy.deepcopy(tables)
+        users = backup.users if backup.users is not None else order_entry_users()
+        self.principals[task.database_name.lower()] = copy.deepcopy(users)
         self.restore_history.append(
             {
                 "restore_history_id": len(self.restore_history) + 1,

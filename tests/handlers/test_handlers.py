@@ -15,6 +15,7 @@ from moto.sns.models import sns_backends
 
 from bak2rds.errors import DatabaseAlreadyExists, InvalidBackupObject
 from functions.check_cdc import app as check_cdc
+from functions.check_logins import app as check_logins
 from functions.check_restore import app as check_restore
 from functions.check_target import app as check_target
 from functions.create_cdc_task import app as create_cdc_task
@@ -91,6 +92,8 @@ def test_the_sql_steps_restore_and_derive_the_start_lsn(world: World) -> None:
     assert (prepared["triggers_off"], prepared["foreign_keys_off"]) == (2, 3)
     tables = world.sql.tables("Northwind")
     assert not any(t.enabled for table in tables for t in table.triggers)
+    logins = check_logins.lambda_handler(load_event("check_logins"), CONTEXT)
+    assert logins["count"] == 3 and logins["unmapped_users"][0]["user"] == "app_user"
     event = load_event("restore_triggers_and_keys")
     event["state"]["target_prep"] = prepared
     restored = restore_triggers_and_keys.lambda_handler(event, CONTEXT)

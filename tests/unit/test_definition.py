@@ -129,6 +129,7 @@ def test_only_the_sql_functions_run_in_the_vpc() -> None:
         "DeriveStartLsnFunction",
         "PrepareTargetFunction",
         "RestoreTriggersAndKeysFunction",
+        "CheckLoginsFunction",
     }
 
 

@@ -257,3 +257,22 @@ def test_the_assessment_can_be_turned_off(start_runtime: StartRuntime) -> None:
     assert runtime.dms.assessments.runs == {}
     (started,) = [n for n in runtime.notifications() if n.attributes.get("event") == "CDC_STARTED"]
     assert "premigration assessment was not run (PremigrationAssessment is off)" in started.message
+
+
+def test_users_without_a_login_are_shown_before_the_cutover_with_their_fix(
+    runtime: LocalRuntime, sql_sim: SimulatedRdsSqlServer
+) -> None:
+    runtime.start_migration(KEY)
+    (execution,) = runtime.run_until_done()
+
+    assert execution.data["logins"]["count"] == 3
+    states = [s.name for s in execution.states]
+    assert states.index("CDC Caught Up?") < states.index("Check Logins")
+    assert states.index("Check Logins") < states.index("Request Cutover Approval")
+    (email,) = runtime.approval_emails()
+    assert "3 database user(s) map to no login of the RDS instance" in email.message
+    assert "CREATE LOGIN [app_user] WITH PASSWORD = N'<a new password>', SID = 0x" in email.message
+    assert "CREATE LOGIN [CORP\\etl-batch] FROM WINDOWS;" in email.message
+    page = runtime.approval_http("GET", email.approve_link)
+    assert "Users without a login" in page.body and "app_user" in page.body
+    assert sql_sim.logins.keys() == {"admin"}  # bak2rds created no login

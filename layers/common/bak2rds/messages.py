@@ -437,6 +437,25 @@ def _summary_switches(summary: ApprovalSummary) -> list[str]:
     return lines
 
 
+def _summary_users(summary: ApprovalSummary) -> list[str]:
+    """Users of the restored database that no login maps to, and how to fix each."""
+    if "unmapped_user_count" not in summary:
+        return []
+    count, users = summary["unmapped_user_count"], summary.get("unmapped_users", [])
+    if not count:
+        return ["Logins:          every database user maps to a login of the RDS instance"]
+    lines = [
+        f"Logins:          {count} database user(s) map to no login of the RDS instance: an "
+        "application that logs in as one of them fails after the cutover. Run these (bak2rds "
+        "creates no login):"
+    ]
+    for user in users:
+        lines.extend(f"  {statement}" for statement in user["fix"])
+    if count > len(users):
+        lines.append(f"  ... and {count - len(users)} more (sys.database_principals)")
+    return lines
+
+
 def approval_request(
     summary: ApprovalSummary,
     execution_arn: str,
@@ -460,6 +479,7 @@ def approval_request(
             f"CDC latency now: {latency}s (threshold {threshold_seconds}s)",
             f"DMS task:        {summary.get('cdc_task_id')}",
             *_summary_switches(summary),
+            *_summary_users(summary),
             "",
             f"Approve the cutover: {approve_url}",
             "",

@@ -133,6 +133,20 @@ class TargetRestore(TypedDict):
     done: bool
 
 
+class UnmappedUser(TypedDict):
+    user: str
+    windows: bool
+    fix: list[str]  # the statements a DBA runs (bak2rds creates no login)
+
+
+class Logins(TypedDict):
+    """Check Logins: the restored database's users that no login of the instance maps to."""
+
+    checked_at: str
+    count: int
+    unmapped_users: list[UnmappedUser]  # the first few
+
+
 class DmsResources(TypedDict):
     """Create DMS Endpoints: this migration's endpoints, made during the restore."""
 
@@ -281,6 +295,7 @@ class MigrationState(TypedDict):
     start_lsn: NotRequired[StartLsn]
     target_prep: NotRequired[TargetPrep]
     cdc: NotRequired[Cdc]
+    logins: NotRequired[Logins]
     approval_request: NotRequired[ApprovalRequest]
     # The decision; on the expiry path, the Catch's error (ResultPath $.approval) instead.
     approval: NotRequired[Approval | CaughtError]
@@ -341,6 +356,12 @@ class RestoreTriggersAndKeysPayload(TypedDict):
     execution_id: str
     execution_name: str
     state: MigrationState
+
+
+class CheckLoginsPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
 
 
 class CreateDmsEndpointsPayload(TypedDict):
@@ -462,6 +483,8 @@ class ApprovalSummary(TypedDict):
     triggers_off: NotRequired[int]
     foreign_keys_off: NotRequired[int]
     excluded_tables: NotRequired[list[str]]  # [schema].[table]
+    unmapped_users: NotRequired[list[UnmappedUser]]
+    unmapped_user_count: NotRequired[int]
 
 
 APPROVAL_SUMMARY_SCHEMA = 1

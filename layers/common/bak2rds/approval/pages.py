@@ -209,6 +209,7 @@ def _facts(outcome: Outcome, threshold_seconds: int) -> tuple[tuple[str, str], .
         ),
         ("DMS task", str(summary.get("cdc_task_id", "?"))),
         *_switches(summary),
+        *_users(summary),
         ("Requested", record.requested_at),
         ("Link expires", expires.strftime("%Y-%m-%d %H:%M UTC")),
     )
@@ -236,6 +237,24 @@ def _switches(summary: ApprovalSummary) -> tuple[tuple[str, str], ...]:
             )
         )
     return tuple(facts)
+
+
+def _users(summary: ApprovalSummary) -> tuple[tuple[str, str], ...]:
+    """Database users with no login on the instance: the cutover breaks their logins."""
+    if "unmapped_user_count" not in summary:
+        return ()
+    count = summary["unmapped_user_count"]
+    if not count:
+        return (("Logins", "every database user maps to a login of the RDS instance"),)
+    users = summary.get("unmapped_users", [])
+    fixes = " ".join(statement for user in users for statement in user["fix"])
+    more = f" ... and {count - len(users)} more" if count > len(users) else ""
+    return (
+        (
+            "Users without a login",
+            f"{count}: {', '.join(u['user'] for u in users)}{more}. Fix: {fixes}",
+        ),
+    )
 
 
 _STYLE = """

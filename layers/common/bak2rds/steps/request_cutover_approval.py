@@ -45,6 +45,10 @@ def summary(state: MigrationState) -> ApprovalSummary:
         shown["excluded_tables"] = [
             f"[{t['schema']}].[{t['table']}]" for t in prepared["excluded_tables"]
         ]
+    logins = state.get("logins")
+    if logins is not None:  # users the application may log in as, with no login on RDS
+        shown["unmapped_users"] = logins["unmapped_users"]
+        shown["unmapped_user_count"] = logins["count"]
     return shown
 
 

@@ -15,6 +15,8 @@ from typing import Protocol
 from bak2rds.adapters.cloudwatch import CdcLatency
 from bak2rds.adapters.dms import ReplicationTask, TableStatistic
 from bak2rds.errors import CdcTaskFailed
+from bak2rds.messages import listed
+from bak2rds.naming import quoted
 
 # DMS's SQL Server capture, when the log it must read from the start LSN is gone (DMS user
 # guide, "Capturing data changes for ongoing replication from SQL Server": "Failed to access
@@ -45,14 +47,11 @@ SUSPENDED_STATE = "Table error"
 def check_tables(task_arn: str, task_id: str, dms: TableReader) -> int:
     """How many tables the running task replicates; a suspended one ends the wait."""
     statistics = dms.table_statistics(task_arn)
-    suspended = [f"[{t.schema}].[{t.table}]" for t in statistics if t.state == SUSPENDED_STATE]
+    suspended = [quoted(t.schema, t.table) for t in statistics if t.state == SUSPENDED_STATE]
     if suspended:
-        shown = ", ".join(suspended[:20]) + (
-            f" and {len(suspended) - 20} more" if len(suspended) > 20 else ""
-        )
         raise CdcTaskFailed(
             f"DMS task {task_id} runs, but {len(suspended)} table(s) are suspended "
-            f"({SUSPENDED_STATE}): {shown}",
+            f"({SUSPENDED_STATE}): {listed(suspended)}",
             code="DMS_TABLE_SUSPENDED",
         )
     return len(statistics)

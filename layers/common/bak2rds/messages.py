@@ -13,7 +13,7 @@ from typing import Any
 
 from bak2rds.catalogue import CatalogueEntry
 from bak2rds.models import ApprovalSummary, BackupFacts, MigrationState
-from bak2rds.naming import dms_endpoint_identifier, dms_task_identifier
+from bak2rds.naming import dms_endpoint_identifier, dms_task_identifier, quoted
 
 SUBJECT_LIMIT = 99
 MILESTONES = (
@@ -55,6 +55,12 @@ def size_text(size_bytes: int) -> str:
             return f"{size_bytes} B" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{size:.1f} TiB"
+
+
+def listed(names: list[str], shown: int = 20) -> str:
+    """The first ``shown`` names, then how many more there are."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def backup_lines(backup: BackupFacts) -> list[str]:
@@ -135,11 +141,10 @@ def target_prep_lines(state: Mapping[str, Any]) -> list[str]:
 def excluded_tables_lines(excluded: list[Any]) -> list[str]:
     if not excluded:
         return []
-    names = ", ".join(f"[{t['schema']}].[{t['table']}]" for t in excluded[:20])
-    more = f" and {len(excluded) - 20} more" if len(excluded) > 20 else ""
+    names = listed([quoted(t["schema"], t["table"]) for t in excluded])
     return [
         f"Left out of CDC (no primary key or unique index; KeylessTables is exclude): {names}"
-        f"{more}. They stay on RDS as they were in the backup: changes made to them on the "
+        f". They stay on RDS as they were in the backup: changes made to them on the "
         "source since are not on RDS. Copy them yourself at the cutover."
     ]
 
@@ -430,9 +435,7 @@ def _summary_switches(summary: ApprovalSummary) -> list[str]:
     excluded = summary.get("excluded_tables") or []
     if excluded:
         lines.append(
-            f"Left out of CDC:  {', '.join(excluded[:20])}"
-            f"{f' and {len(excluded) - 20} more' if len(excluded) > 20 else ''}"
-            " (no key; they stay as they were in the backup)"
+            f"Left out of CDC:  {listed(excluded)} (no key; they stay as they were in the backup)"
         )
     return lines
 

@@ -94,6 +94,12 @@ def object_fingerprint(bucket: str, key: str, version: str) -> str:
     return digest[:_HASH_LENGTH]
 
 
+def quoted(*parts: str) -> str:
+    """``[schema].[table]``, as SQL Server's QUOTENAME writes each part (``]`` doubled), for
+    messages and the statements a DBA is given (bak2rds's own statements quote on the server)."""
+    return ".".join("[" + part.replace("]", "]]") + "]" for part in parts)
+
+
 def execution_name(key: str, fingerprint: str) -> str:
     """``<key stem>-<fingerprint>``: readable in the console, at most 80 characters, and
     limited to letters, digits, - and _ (the characters allowed with CloudWatch logging)."""

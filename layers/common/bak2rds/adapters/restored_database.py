@@ -23,6 +23,7 @@ from typing import Literal
 
 from bak2rds.adapters.sqlserver import Session, SqlServer, number_and_message
 from bak2rds.errors import Bak2RdsError, TransientDependencyError
+from bak2rds.naming import quoted
 
 MARK = "bak2rds_disabled"
 CHECK_FAILED = ",check-failed"
@@ -110,7 +111,7 @@ class Switch:
     @property
     def quoted(self) -> str:
         """[schema].[table] and the object, as SQL Server's QUOTENAME writes them."""
-        return f"{quote(self.name)} on {quote(self.schema)}.{quote(self.table)}"
+        return f"{quoted(self.name)} on {quoted(self.schema, self.table)}"
 
     @property
     def state(self) -> str:
@@ -120,11 +121,6 @@ class Switch:
     @property
     def check_failed(self) -> bool:
         return self.ours and self.state.endswith(CHECK_FAILED)
-
-
-def quote(name: str) -> str:
-    """QUOTENAME's bracket form, for messages (statements quote on the server)."""
-    return "[" + name.replace("]", "]]") + "]"
 
 
 class RestoredDatabase:

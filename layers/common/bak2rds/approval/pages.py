@@ -231,9 +231,7 @@ def _switches(summary: ApprovalSummary) -> tuple[tuple[str, str], ...]:
         facts.append(
             (
                 "Left out of CDC",
-                ", ".join(excluded[:20])
-                + (f" and {len(excluded) - 20} more" if len(excluded) > 20 else "")
-                + ": no key; they stay on RDS as they were in the backup",
+                messages.listed(excluded) + ": no key; they stay on RDS as they were in the backup",
             )
         )
     return tuple(facts)

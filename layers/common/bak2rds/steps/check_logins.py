@@ -13,8 +13,9 @@ import re
 from datetime import datetime
 from typing import Protocol
 
-from bak2rds.adapters.restored_database import OrphanedUser, quote
+from bak2rds.adapters.restored_database import OrphanedUser
 from bak2rds.models import Logins, UnmappedUser
+from bak2rds.naming import quoted
 
 USERS_KEPT = 50  # in the state and the e-mail; the count says how many there are
 _SID = re.compile(r"0x[0-9A-Fa-f]{2,170}")
@@ -34,7 +35,7 @@ def run(database: UserCatalogue, now: datetime) -> Logins:
 
 
 def _fix(user: OrphanedUser) -> UnmappedUser:
-    name = quote(user.name)
+    name = quoted(user.name)
     if user.windows:  # the domain gives the SID: the login of the same name maps to it
         fix = [f"CREATE LOGIN {name} FROM WINDOWS;"]
     elif _SID.fullmatch(user.sid_hex):

@@ -19,14 +19,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from bak2rds.adapters.restored_database import Switch, quote
+from bak2rds.adapters.restored_database import Switch
 from bak2rds.config import TargetPrepSettings
 from bak2rds.errors import KeylessTables
+from bak2rds.messages import listed
 from bak2rds.models import TargetPrep
+from bak2rds.naming import quoted
 from bak2rds.table_scope import in_scope
 
 MAX_EXCLUDED_TABLES = 500  # each is a rule in the task's table mappings
-NAMES_SHOWN = 20
 
 
 class TargetCatalogue(Protocol):
@@ -48,12 +49,12 @@ def run(database: TargetCatalogue, settings: TargetPrepSettings, now: datetime) 
     if keyless and settings.keyless_tables == "fail":
         raise KeylessTables(
             f"{len(keyless)} table(s) of [{database.database}] in the CDC's scope have no "
-            f"primary key or unique index: {table_names(keyless)}"
+            f"primary key or unique index: {_names(keyless)}"
         )
     if len(keyless) > MAX_EXCLUDED_TABLES:
         raise KeylessTables(
             f"{len(keyless)} keyless tables are more than the {MAX_EXCLUDED_TABLES} bak2rds "
-            f"excludes one by one; narrow DmsTableMappings instead: {table_names(keyless)}"
+            f"excludes one by one; narrow DmsTableMappings instead: {_names(keyless)}"
         )
     switches = database.switches()
     database.switch_off([s for s in switches if not s.disabled])
@@ -67,7 +68,5 @@ def run(database: TargetCatalogue, settings: TargetPrepSettings, now: datetime) 
     }
 
 
-def table_names(tables: list[tuple[str, str]]) -> str:
-    shown = ", ".join(f"{quote(schema)}.{quote(table)}" for schema, table in tables[:NAMES_SHOWN])
-    more = len(tables) - NAMES_SHOWN
-    return shown + (f" and {more} more" if more > 0 else "")
+def _names(tables: list[tuple[str, str]]) -> str:
+    return listed([quoted(schema, table) for schema, table in tables])

@@ -19,6 +19,7 @@ from bak2rds.models import (
     ApprovalSummary,
     MigrationState,
 )
+from bak2rds.naming import quoted
 from bak2rds.steps.notify import Publisher
 
 
@@ -43,7 +44,7 @@ def summary(state: MigrationState) -> ApprovalSummary:
         shown["triggers_off"] = prepared["triggers_off"]
         shown["foreign_keys_off"] = prepared["foreign_keys_off"]
         shown["excluded_tables"] = [
-            f"[{t['schema']}].[{t['table']}]" for t in prepared["excluded_tables"]
+            quoted(t["schema"], t["table"]) for t in prepared["excluded_tables"]
         ]
     logins = state.get("logins")
     if logins is not None:  # users the application may log in as, with no login on RDS

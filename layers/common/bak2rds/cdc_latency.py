@@ -89,7 +89,7 @@ def measure(
     now: datetime,
 ) -> Measurement:
     task = dms.describe_task(task_arn)
-    reason = task.last_failure_message or task.stop_reason or "no reason given"
+    reason = task.reason
     if task.status == "failed":
         raise CdcTaskFailed(
             f"DMS task {task.identifier} failed: {reason}", code=failure_code(reason)

@@ -62,6 +62,11 @@ class ReplicationTask:
     table_mappings: str = ""  # JSON, as DMS holds it
 
     @property
+    def reason(self) -> str:
+        """Why DMS says it failed or stopped."""
+        return self.last_failure_message or self.stop_reason or "no reason given"
+
+    @property
     def resource_id(self) -> str:
         """The id DMS uses in CloudWatch dimensions: the last part of the ARN."""
         return self.arn.rsplit(":", 1)[-1]

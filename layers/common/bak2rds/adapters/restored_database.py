@@ -95,6 +95,28 @@ ENABLE_CONSTRAINT_UNTRUSTED = _ddl("ALTER TABLE", "WITH NOCHECK CHECK CONSTRAINT
 _CONSTRAINT_CONFLICT = 547  # "The ALTER TABLE statement conflicted with the FOREIGN KEY ..."
 
 
+# Database users whose SID matches no login of the instance: a native restore brings users,
+# not logins. Left out: dbo, guest, INFORMATION_SCHEMA and sys (principal_id 1-4), users
+# without a login (authentication_type 0) and contained users (2, DATABASE).
+ORPHANED_USERS = """
+SELECT dp.name AS user_name, dp.authentication_type AS authentication_type,
+       CONVERT(varchar(200), dp.sid, 1) AS sid_hex
+FROM sys.database_principals AS dp
+LEFT JOIN sys.server_principals AS sp ON sp.sid = dp.sid
+WHERE dp.type IN ('S', 'U', 'G') AND dp.principal_id > 4
+  AND dp.authentication_type IN (1, 3) AND sp.sid IS NULL
+ORDER BY dp.name
+""".strip()
+_WINDOWS = 3  # authentication_type: a Windows user or group, whose SID the domain gives
+
+
+@dataclass(frozen=True)
+class OrphanedUser:
+    name: str
+    windows: bool
+    sid_hex: str  # 0x..., as CONVERT(varchar, sid, 1) writes it
+
+
 @dataclass(frozen=True)
 class Switch:
     """A trigger or foreign key that is on, or that carries a mark."""
@@ -205,7 +227,16 @@ class RestoredDatabase:
 
     def orphaned_users(self) -> list[OrphanedUser]:
         """Users no login of the instance maps to (``ORPHANED_USERS``)."""
-        return _orphaned(self._sql, self.database)
+        with self._sql.session(self.database) as session:
+            rows = session.run(ORPHANED_USERS)
+        return [
+            OrphanedUser(
+                name=str(row["user_name"]),
+                windows=int(row["authentication_type"]) == _WINDOWS,
+                sid_hex=str(row["sid_hex"]),
+            )
+            for row in rows
+        ]
 
 
 def _trust(trusted: bool) -> str:
@@ -244,38 +275,3 @@ def _check_failure(switch: Switch, error: Bak2RdsError) -> str | None:
     if isinstance(error, TransientDependencyError) and "timed out" in message.lower():
         return "WITH CHECK did not finish within the query timeout"
     return None
-
-
-# Database users whose SID matches no login of the instance: a native restore brings users,
-# not logins. Left out: dbo, guest, INFORMATION_SCHEMA and sys (principal_id 1-4), users
-# without a login (authentication_type 0) and contained users (2, DATABASE).
-ORPHANED_USERS = """
-SELECT dp.name AS user_name, dp.authentication_type AS authentication_type,
-       CONVERT(varchar(200), dp.sid, 1) AS sid_hex
-FROM sys.database_principals AS dp
-LEFT JOIN sys.server_principals AS sp ON sp.sid = dp.sid
-WHERE dp.type IN ('S', 'U', 'G') AND dp.principal_id > 4
-  AND dp.authentication_type IN (1, 3) AND sp.sid IS NULL
-ORDER BY dp.name
-""".strip()
-_WINDOWS = 3  # authentication_type: a Windows user or group, whose SID the domain gives
-
-
-@dataclass(frozen=True)
-class OrphanedUser:
-    name: str
-    windows: bool
-    sid_hex: str  # 0x..., as CONVERT(varchar, sid, 1) writes it
-
-
-def _orphaned(sql: SqlServer, database: str) -> list[OrphanedUser]:
-    with sql.session(database) as session:
-        rows = session.run(ORPHANED_USERS)
-    return [
-        OrphanedUser(
-            name=str(row["user_name"]),
-            windows=int(row["authentication_type"]) == _WINDOWS,
-            sid_hex=str(row["sid_hex"]),
-        )
-        for row in rows
-    ]

@@ -21,8 +21,9 @@ from typing import Protocol
 from bak2rds.adapters.dms import AssessmentRun, AssessmentSpec, ReplicationTask
 from bak2rds.clock import parse_timestamp
 from bak2rds.config import AssessmentSettings
-from bak2rds.errors import AssessmentFailed, CdcTaskFailed
+from bak2rds.errors import AssessmentFailed
 from bak2rds.models import Assessment, AssessmentNote, Cdc, Migration
+from bak2rds.steps.start_cdc_task import failed_before_start
 
 # The SQL Server source checks of the DMS user guide ("SQL Server assessments") that matter for
 # a CDC-only task started at a native LSN.
@@ -94,10 +95,7 @@ def run(
                 "wait_seconds": TASK_WAIT_SECONDS,
             }
         if task.status != "ready":
-            raise CdcTaskFailed(
-                f"DMS task {task.identifier} is {task.status!r} before it was started: "
-                f"{task.last_failure_message or task.stop_reason or 'no reason given'}"
-            )
+            raise failed_before_start(task)
         applicable = set(dms.applicable_assessments(task.arn))
         included = [name for name in SOURCE_ASSESSMENTS if name in applicable]
         if not included:

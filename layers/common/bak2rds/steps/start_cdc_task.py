@@ -33,6 +33,13 @@ class TaskStarter(Protocol):
     def modify_table_mappings(self, arn: str, table_mappings: str) -> ReplicationTask: ...
 
 
+def failed_before_start(task: ReplicationTask) -> CdcTaskFailed:
+    """A task that failed or stopped before start-replication went through."""
+    return CdcTaskFailed(
+        f"DMS task {task.identifier} is {task.status!r} before it was started: {task.reason}"
+    )
+
+
 def run(
     cdc: Cdc, start_lsn: StartLsn, prepared: TargetPrep, dms: TaskStarter, now: datetime
 ) -> Cdc:
@@ -56,10 +63,7 @@ def run(
             )
         started = False
     else:
-        raise CdcTaskFailed(
-            f"DMS task {task.identifier} is {task.status!r} before it was started: "
-            f"{task.last_failure_message or task.stop_reason or 'no reason given'}"
-        )
+        raise failed_before_start(task)
     return {
         **cdc,
         "status": task.status,

@@ -38,7 +38,7 @@ class FakeDms:
 
     def start_assessment_run(self, spec: AssessmentSpec) -> AssessmentRun:
         self.specs.append(spec)
-        self.run = AssessmentRun("arn:run", spec.name, "starting", "", 0, len(spec.include_only))
+        self.run = AssessmentRun("arn:run", spec.name, "starting", "")
         self.statuses = dict.fromkeys(spec.include_only, "pending")
         return self.run
 

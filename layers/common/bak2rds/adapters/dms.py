@@ -133,8 +133,6 @@ class AssessmentRun:
     name: str
     status: str  # starting, provisioning, running, passed, warning, failed, error-...
     last_failure_message: str
-    completed: int  # individual assessments done, of
-    total: int
 
 
 @dataclass(frozen=True)
@@ -496,14 +494,11 @@ def _paged(fetch: Callable[[dict[str, str]], Any]) -> Iterator[dict[str, Any]]:
 
 
 def _run(raw: dict[str, Any]) -> AssessmentRun:
-    progress = raw.get("AssessmentProgress") or {}
     return AssessmentRun(
         arn=str(raw["ReplicationTaskAssessmentRunArn"]),
         name=str(raw.get("AssessmentRunName", "")),
         status=str(raw.get("Status", "")),
         last_failure_message=str(raw.get("LastFailureMessage", "")),
-        completed=int(progress.get("IndividualAssessmentCompletedCount", 0)),
-        total=int(progress.get("IndividualAssessmentCount", 0)),
     )
 
 

@@ -22,7 +22,8 @@ _BLOCK = 1024  # SQL Server aligns MTF blocks to its logical block size
 _DBLK_HEADER = 52
 _TYPE_LETTERS: dict[BackupType, bytes] = {"FULL": b"D", "DIFFERENTIAL": b"I", "LOG": b"L"}
 _SOFTWARE = "Microsoft SQL Server".encode("utf-16-le")  # the TAPE block's writer
-_SCIN_STRINGS = 0x70  # where the SCIN record's strings start, after its fixed part
+_SCIN_STRINGS = 0xD8  # where the SCIN record's strings start, after its fixed part
+_SCIN_DATABASE_BACKUP_ID = 0xC8
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class BackupImage:
     last_lsn: Lsn
     backup_type: BackupType = "FULL"
     database_backup_lsn: Lsn | None = None
+    database_backup_id: uuid.UUID | None = None
     server_name: str = "EC2AMAZ-SOURCE"
     sql_version: tuple[int, int] = (15, 0)
     sql_build: int = 4236
@@ -93,6 +95,9 @@ class BackupImage:
             if lsn is not None:
                 struct.pack_into("<IIH", record, 0x20 + 10 * index, lsn.vlf, lsn.block, lsn.slot)
         record[0x57:0x58] = self.type_letter or _TYPE_LETTERS[self.backup_type]
+        if self.database_backup_id is not None:
+            at = _SCIN_DATABASE_BACKUP_ID
+            record[at : at + 16] = self.database_backup_id.bytes_le
         struct.pack_into("<HH", record, 0x68, len(database), _SCIN_STRINGS)
         struct.pack_into("<HH", record, 0x6C, len(server), _SCIN_STRINGS + len(database))
         record[_SCIN_STRINGS:] = database + server

@@ -64,6 +64,9 @@ class DeployedRule:
     function: str  # logical id
     event_name: str
     pattern: Any  # moto EventPattern
+    # EventBridge invokes the function asynchronously: Lambda tries an event that fails
+    # again this many times (EventInvokeConfig.MaximumRetryAttempts; Lambda's default is 2).
+    retries: int = 2
 
 
 class Deployment:
@@ -390,9 +393,13 @@ class Deployment:
                 if event.get("Type") != "EventBridgeRule":
                     continue
                 pattern = resolver.resolve(event["Properties"]["Pattern"])
+                invoke = self.template.properties(spec.logical_id).get("EventInvokeConfig") or {}
                 self.rules.append(
                     DeployedRule(
-                        spec.logical_id, event_name, EventPattern.load(json.dumps(pattern))
+                        spec.logical_id,
+                        event_name,
+                        EventPattern.load(json.dumps(pattern)),
+                        retries=int(invoke.get("MaximumRetryAttempts", 2)),
                     )
                 )
 

@@ -64,6 +64,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.dms.models import dms_backends
 from moto.sns.models import sns_backends
 
+from bak2rds.backupfile import NotASqlServerBackup, read_backup_header
 from bak2rds.lsn import Lsn
 from localrun import samples
 from localrun.approvals import (
@@ -266,21 +267,21 @@ class LocalRuntime:
     ) -> Upload:
         """Put an object into the staging bucket and register what RDS will find in it.
 
-        ``backup`` is what the simulated instance restores from that S3 ARN (by default a
-        full backup of the database named by the key, with docs/design.md's example LSNs).
-        ``body`` is the object: by default a backup whose header says what ``backup`` does;
-        a BackupImage for another header; bytes for anything else.
+        ``body`` is the object: real backup bytes (``../shared/backups``), a BackupImage, or
+        anything else. ``backup`` is what the simulated instance restores from that S3 ARN;
+        by default what the body's own header says (database, LSNs, type, base, stripes), and
+        for a body that is not a readable backup (or no body) a full backup of the database
+        named by the key with docs/design.md's example LSNs. Without a body, the object is a
+        backup whose header says what ``backup`` does.
         """
-        if backup is None:
-            backup = samples.backup_in_s3(_stem(key))
-        if body is None:
-            body = BackupImage(
-                database_name=backup.database_name,
-                first_lsn=Lsn.from_numeric(backup.first_lsn),
-                checkpoint_lsn=Lsn.from_numeric(backup.checkpoint_lsn),
-                last_lsn=Lsn.from_numeric(backup.last_lsn),
-            )
         content = body.to_bytes() if isinstance(body, BackupImage) else body
+        if backup is None and content is not None:
+            with contextlib.suppress(NotASqlServerBackup):
+                backup = BackupInS3.from_header(read_backup_header(content))
+        if backup is None:
+            backup = samples.backup_in_s3(_stem(key) or samples.DATABASE)
+        if content is None:
+            content = _image_of(backup).to_bytes()
         response = client(self.region, "s3").put_object(
             Bucket=self.bucket, Key=key, Body=content, Metadata=dict(metadata or {})
         )
@@ -405,8 +406,9 @@ class LocalRuntime:
         """EventBridge: invoke the target of every rule of the template the event matches.
 
         Returns the targets' responses (``StartMigrationFunction``: execution name and ARN,
-        and whether the event was a known duplicate). A target error raises
-        ``DeliveryFailed``.
+        and whether the event was a known duplicate). A target that fails is invoked again
+        as Lambda retries an asynchronous event (the function's MaximumRetryAttempts, without
+        the minutes Lambda waits in between); failing every time raises ``DeliveryFailed``.
         """
         payload = json.dumps(event)
         responses = []
@@ -414,12 +416,15 @@ class LocalRuntime:
             if not rule.pattern.matches_event(dict(event)):
                 continue
             function = self.lambdas.by_logical_id(rule.function)
-            response = client(self.region, "lambda").invoke(
-                FunctionName=function.arn, Payload=payload.encode()
-            )
-            body = json.loads(response["Payload"].read())
-            if response.get("FunctionError"):
-                raise DeliveryFailed(f"{rule.function} ({rule.event_name}) failed: {body}")
+            for attempt in range(1 + rule.retries):  # Lambda's retries of an async event
+                response = client(self.region, "lambda").invoke(
+                    FunctionName=function.arn, Payload=payload.encode()
+                )
+                body = json.loads(response["Payload"].read())
+                if not response.get("FunctionError"):
+                    break
+                if attempt == rule.retries:
+                    raise DeliveryFailed(f"{rule.function} ({rule.event_name}) failed: {body}")
             responses.append(body)
         return responses
 
@@ -676,3 +681,24 @@ __all__ = [
     "StateVisit",
     "Upload",
 ]
+
+
+def _image_of(backup: BackupInS3) -> BackupImage:
+    """A backup header saying what ``backup`` is."""
+
+    def lsn(numeric: int | None) -> Lsn | None:
+        return None if not numeric else Lsn.from_numeric(numeric)
+
+    return BackupImage(
+        database_name=backup.database_name,
+        first_lsn=Lsn.from_numeric(backup.first_lsn),
+        checkpoint_lsn=Lsn.from_numeric(backup.checkpoint_lsn),
+        last_lsn=Lsn.from_numeric(backup.last_lsn),
+        backup_type="DIFFERENTIAL" if backup.backup_type == "DIFFERENTIAL" else "FULL",
+        database_backup_lsn=lsn(backup.database_backup_lsn),
+        database_backup_id=backup.database_backup_id,
+        family_count=backup.family_count,
+        family_sequence_number=backup.family_sequence_number,
+        media_set_id=backup.media_set_id or uuid.uuid4(),
+        backup_set_id=backup.backup_set_id or uuid.uuid4(),
+    )

@@ -23,6 +23,25 @@ def backup_image(database: str = DATABASE) -> BackupImage:
     return BackupImage(database, FIRST_LSN, CHECKPOINT_LSN, LAST_LSN)
 
 
+def differential_of(full: BackupImage, first_lsn: Lsn, last_lsn: Lsn) -> BackupImage:
+    """A differential whose base is ``full`` (its checkpoint LSN and backup set GUID)."""
+    return BackupImage(
+        full.database_name,
+        first_lsn,
+        first_lsn,
+        last_lsn,
+        backup_type="DIFFERENTIAL",
+        database_backup_lsn=full.checkpoint_lsn,
+        database_backup_id=full.backup_set_id,
+    )
+
+
+def differential_image(database: str = DATABASE) -> BackupImage:
+    """A differential of a default full backup whose backup set GUID is random: no other
+    upload is ever its base."""
+    return differential_of(backup_image(database), Lsn(20, 400, 1), Lsn(20, 410, 1))
+
+
 def backup_in_s3(
     database: str = DATABASE,
     restore_duration: timedelta = timedelta(minutes=10),

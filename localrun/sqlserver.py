@@ -9,7 +9,16 @@ documentation gives for ``msdb.dbo.rds_restore_database`` and ``msdb.dbo.rds_tas
   SUCCESS, ERROR (with ``task_info``) or CANCELLED; at most two tasks run at once, the rest
   wait in CREATED;
 * a successful restore creates the database and writes ``msdb.dbo.restorehistory`` and
-  ``msdb.dbo.backupset`` rows with the LSNs of the backup that was restored;
+  ``msdb.dbo.backupset`` rows with the LSNs and type of the backup that was restored;
+* ``@with_norecovery = 1`` leaves the database RESTORING (connections to it fail, error 927),
+  and ``@type = 'DIFFERENTIAL'`` is refused unless the database is RESTORING or a NORECOVERY
+  task for it is pending, and fails unless the differential's base is the full restored last
+  (SQL Server's error 3136); "You can't submit a restore task for a database that already has
+  a pending restore task with RECOVERY" (RDS user guide, "Using native backup and restore");
+* ``prefix*`` restores every object whose key starts with the prefix: more than 10 fail with
+  RDS's documented message, a set that lacks a stripe or mixes backups fails as SQL Server
+  does (3132 and the like); ``task_type`` names the kind of restore (RESTORE_DB_NORECOVERY,
+  RESTORE_DB_DIFFERENTIAL, ...);
 * restoring over an existing database (names compared without case) raises RDS's error;
 * logins are checked, connections must ask for encryption and autocommit; a connection to
   a database that is not there fails as SQL Server's login does (error 4060);
@@ -17,13 +26,16 @@ documentation gives for ``msdb.dbo.rds_restore_database`` and ``msdb.dbo.rds_tas
   from ``BackupInS3.tables``) answer the catalogue queries and take bak2rds's statements.
 
 What it does not model: the two-minute refresh lag of ``rds_task_status``, storage, and
-any SQL beyond bak2rds's own statements. Time comes from an injected clock.
+any SQL beyond bak2rds's own statements. SQL Server's error texts are SQL Server's; where
+RDS documents no text for a refusal, the simulator's says what RDS's rule is. Time comes
+from an injected clock.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +44,8 @@ from typing import Any
 
 from pymssql import exceptions as pymssql_errors
 
+from bak2rds.backupfile import BackupHeader
+from bak2rds.lsn import Lsn
 from localrun.sqlcatalog import (
     CatalogueSession,
     DatabaseUser,
@@ -58,12 +72,14 @@ TASK_COLUMNS = (
     "overwrite_file",
 )
 MAX_RUNNING_TASKS = 2
+MAX_RESTORE_FILES = 10
 SYSTEM_DATABASES = ("master", "model", "msdb", "tempdb", "rdsadmin")
 
 
 @dataclass(frozen=True)
 class BackupInS3:
-    """What the simulated instance finds when it reads a backup from S3."""
+    """What the simulated instance finds when it reads a backup file from S3 (the facts of
+    its header: ``from_header`` reads them off an uploaded object)."""
 
     database_name: str
     first_lsn: int
@@ -74,6 +90,37 @@ class BackupInS3:
     finished_at: datetime | None = None
     tables: list[Table] | None = None  # what the database holds (default: order_entry_tables)
     users: list[DatabaseUser] | None = None  # its principals (default: order_entry_users)
+    backup_type: str = "FULL"  # FULL or DIFFERENTIAL
+    database_backup_lsn: int | None = None  # a differential's base: the full's checkpoint
+    backup_set_id: uuid.UUID | None = None
+    database_backup_id: uuid.UUID | None = None  # a differential's base: the full's set
+    media_set_id: uuid.UUID | None = None
+    family_count: int = 1
+    family_sequence_number: int = 1
+
+    @classmethod
+    def from_header(cls, header: BackupHeader, **overrides: Any) -> BackupInS3:
+        def numeric(lsn: Lsn | None) -> int:
+            return 0 if lsn is None else lsn.to_numeric()
+
+        facts: dict[str, Any] = {
+            "database_name": header.database_name,
+            "first_lsn": numeric(header.first_lsn),
+            "checkpoint_lsn": numeric(header.checkpoint_lsn),
+            "last_lsn": numeric(header.last_lsn),
+            "backup_type": header.backup_type,
+            "database_backup_lsn": (
+                None
+                if header.database_backup_lsn is None
+                else header.database_backup_lsn.to_numeric()
+            ),
+            "backup_set_id": header.backup_set_id,
+            "database_backup_id": header.database_backup_id,
+            "media_set_id": header.media_set_id,
+            "family_count": header.family_count,
+            "family_sequence_number": header.family_sequence_number,
+        }
+        return cls(**{**facts, **overrides})
 
 
 @dataclass
@@ -83,12 +130,23 @@ class RestoreTaskRecord:
     s3_arn: str
     kms_key_arn: str | None
     created_at: datetime
-    backup: BackupInS3 | None
+    files: list[BackupInS3]  # what the ARN (or its prefix*) names in S3
+    restore_type: str = "FULL"
+    with_norecovery: bool = False
     lifecycle: str = "CREATED"
     started_at: datetime | None = None
     finished_at: datetime | None = None
     task_info: str = ""
     percent: int = 0
+
+    @property
+    def task_type(self) -> str:
+        kind = "RESTORE_DB" + ("_DIFFERENTIAL" if self.restore_type == "DIFFERENTIAL" else "")
+        return kind + ("_NORECOVERY" if self.with_norecovery else "")
+
+    @property
+    def backup(self) -> BackupInS3 | None:
+        return self.files[0] if self.files else None
 
 
 @dataclass
@@ -99,6 +157,7 @@ class SimulatedRdsSqlServer:
     utc_offset_minutes: int = 0
     backups: dict[str, BackupInS3] = field(default_factory=dict)
     databases: set[str] = field(default_factory=lambda: set(SYSTEM_DATABASES))
+    restoring: set[str] = field(default_factory=set)  # lower-case names left NORECOVERY
     tasks: list[RestoreTaskRecord] = field(default_factory=list)
     restore_history: list[dict[str, Any]] = field(default_factory=list)
     catalogues: dict[str, list[Table]] = field(default_factory=dict)  # lower-case name
@@ -134,6 +193,14 @@ class SimulatedRdsSqlServer:
                     4060,
                     f'Cannot open database "{database}" requested by the login. '
                     "The login failed.".encode(),
+                )
+            )
+        if database.lower() in self.restoring:
+            raise pymssql_errors.OperationalError(
+                (
+                    927,
+                    f"Database '{database}' cannot be opened. It is in the middle of a "
+                    "restore.".encode(),
                 )
             )
         return SimulatedConnection(self, bool(kwargs.get("autocommit")), database)
@@ -210,7 +277,8 @@ class SimulatedRdsSqlServer:
         return [
             (
                 r"EXEC msdb\.dbo\.rds_restore_database @restore_db_name = %s, "
-                r"@s3_arn_to_restore_from = %s(, @kms_master_key_arn = %s)?",
+                r"@s3_arn_to_restore_from = %s, @type = %s, @with_norecovery = %d"
+                r"(, @kms_master_key_arn = %s)?",
                 self._restore_database,
             ),
             (r"EXEC msdb\.dbo\.rds_task_status @task_id = %d", self._status_by_id),
@@ -219,33 +287,69 @@ class SimulatedRdsSqlServer:
             (r"SELECT COUNT\(\*\) FROM sys\.databases WHERE name = %s", self._count_databases),
             (r"SELECT DATEDIFF\(MINUTE, GETUTCDATE\(\), GETDATE\(\)\)", self._utc_offset),
             (
-                r"SELECT TOP \(1\) bs\.first_lsn, .* FROM msdb\.dbo\.restorehistory AS rh .*",
-                self._latest_restore,
+                r"SELECT TOP \(%d\) bs\.first_lsn, .* FROM msdb\.dbo\.restorehistory AS rh .*",
+                self._latest_restores,
             ),
         ]
 
     def _restore_database(
-        self, database: str, s3_arn: str, kms_key_arn: str | None = None
+        self,
+        database: str,
+        s3_arn: str,
+        restore_type: str,
+        with_norecovery: int,
+        kms_key_arn: str | None = None,
     ) -> tuple[list[str], list[Row]]:
         if not s3_arn:
             raise pymssql_errors.OperationalError(50000, b"S3 ARN prefix cannot be empty.")
-        if self._database_exists(database):
+        if restore_type not in {"FULL", "DIFFERENTIAL"}:
+            raise pymssql_errors.OperationalError(50000, b"Valid types are DIFFERENTIAL and FULL.")
+        pending = [
+            t
+            for t in self.tasks
+            if t.database_name.lower() == database.lower()
+            and t.lifecycle in {"CREATED", "IN_PROGRESS"}
+        ]
+        if restore_type == "FULL" and self._database_exists(database):
             raise pymssql_errors.OperationalError(
                 50000,
                 f"Database '{database}' already exists. Two databases that differ only by "
                 "case or accent are not allowed. Choose a different database name.".encode(),
             )
+        if restore_type == "DIFFERENTIAL":
+            if any(not t.with_norecovery for t in pending):
+                raise pymssql_errors.OperationalError(
+                    50000,
+                    f"Database '{database}' already has a pending restore task with "
+                    "RECOVERY.".encode(),
+                )
+            if database.lower() not in self.restoring and not pending:
+                raise pymssql_errors.OperationalError(
+                    50000,
+                    f"For differential restores, database '{database}' must be in the "
+                    "RESTORING state or a task must already exist that restores with "
+                    "NORECOVERY.".encode(),
+                )
         task = RestoreTaskRecord(
             task_id=len(self.tasks) + 1,
             database_name=database,
             s3_arn=s3_arn,
             kms_key_arn=kms_key_arn,
             created_at=self.clock(),
-            backup=self.backups.get(s3_arn),
+            files=self._files_of(s3_arn),
+            restore_type=restore_type,
+            with_norecovery=bool(with_norecovery),
         )
         self.tasks.append(task)
         self._advance()
         return list(TASK_COLUMNS), [self._task_row(task)]
+
+    def _files_of(self, s3_arn: str) -> list[BackupInS3]:
+        """A file, or for ``prefix*`` every object whose key starts with the prefix."""
+        if not s3_arn.endswith("*"):
+            return [self.backups[s3_arn]] if s3_arn in self.backups else []
+        prefix = s3_arn[:-1]
+        return [backup for arn, backup in sorted(self.backups.items()) if arn.startswith(prefix)]
 
     def _status_by_id(self, task_id: int) -> tuple[list[str], list[Row]]:
         task = self._task(int(task_id))
@@ -266,7 +370,7 @@ class SimulatedRdsSqlServer:
     def _utc_offset(self) -> tuple[list[str], list[Row]]:
         return [""], [(self.utc_offset_minutes,)]
 
-    def _latest_restore(self, database: str) -> tuple[list[str], list[Row]]:
+    def _latest_restores(self, count: int, database: str) -> tuple[list[str], list[Row]]:
         columns = [
             "first_lsn",
             "checkpoint_lsn",
@@ -279,7 +383,7 @@ class SimulatedRdsSqlServer:
         ]
         rows = [h for h in self.restore_history if h["destination_database_name"] == database]
         rows.sort(key=lambda h: (h["restore_date"], h["restore_history_id"]), reverse=True)
-        return columns, [tuple(h[c] for c in columns) for h in rows[:1]]
+        return columns, [tuple(h[c] for c in columns) for h in rows[: int(count)]]
 
     # ------------------------------------------------------------------ task lifecycle
     def _advance(self) -> None:
@@ -313,20 +417,24 @@ class SimulatedRdsSqlServer:
 
     def _finish(self, task: RestoreTaskRecord, moment: datetime) -> None:
         task.finished_at = moment
-        backup = task.backup
-        if backup is None:
-            task.lifecycle, task.task_info = "ERROR", "Access Denied"
+        refusal = self._refusal(task)
+        if refusal is not None:
+            task.lifecycle, task.task_info = "ERROR", refusal
             return
-        if backup.fails_with:
-            task.lifecycle, task.task_info = "ERROR", backup.fails_with
-            return
+        backup = task.files[0]
         task.lifecycle, task.percent = "SUCCESS", 100
         task.task_info = "Task execution has finished successfully."
+        name = task.database_name.lower()
         self.databases.add(task.database_name)
-        tables = backup.tables if backup.tables is not None else order_entry_tables()
-        self.catalogues[task.database_name.lower()] = copy.deepcopy(tables)
-        users = backup.users if backup.users is not None else order_entry_users()
-        self.principals[task.database_name.lower()] = copy.deepcopy(users)
+        if task.with_norecovery:
+            self.restoring.add(name)
+        else:
+            self.restoring.discard(name)
+        if task.restore_type == "FULL":
+            tables = backup.tables if backup.tables is not None else order_entry_tables()
+            self.catalogues[name] = copy.deepcopy(tables)
+            users = backup.users if backup.users is not None else order_entry_users()
+            self.principals[name] = copy.deepcopy(users)
         self.restore_history.append(
             {
                 "restore_history_id": len(self.restore_history) + 1,
@@ -335,12 +443,67 @@ class SimulatedRdsSqlServer:
                 "first_lsn": Decimal(backup.first_lsn),
                 "checkpoint_lsn": Decimal(backup.checkpoint_lsn),
                 "last_lsn": Decimal(backup.last_lsn),
-                "database_backup_lsn": Decimal(0),
+                "database_backup_lsn": Decimal(backup.database_backup_lsn or 0),
                 "database_name": backup.database_name,
-                "type": "D",
+                "type": "I" if backup.backup_type == "DIFFERENTIAL" else "D",
                 "backup_finish_date": backup.finished_at,
+                "backup_set_id": backup.backup_set_id,
             }
         )
+
+    def _refusal(self, task: RestoreTaskRecord) -> str | None:
+        """Why the restore ends in ERROR (its task_info), or None when it succeeds."""
+        files = task.files
+        if not files:
+            return "Access Denied"
+        if len(files) > MAX_RESTORE_FILES:
+            return (  # RDS user guide, "Troubleshooting" of native backup and restore
+                f"The Restore task is unable to restore from more than {MAX_RESTORE_FILES} "
+                "backup file(s). Please reduce the number of files matched and try again."
+            )
+        failing = next((f.fails_with for f in files if f.fails_with), None)
+        if failing:
+            return failing
+        first = files[0]
+        if any(
+            (f.media_set_id, f.backup_set_id) != (first.media_set_id, first.backup_set_id)
+            for f in files
+        ):
+            return (
+                "The volume on device is not part of a multiple family media set. BACKUP "
+                "WITH FORMAT can be used to form a new media set. RESTORE DATABASE is "
+                "terminating abnormally."
+            )
+        present = {f.family_sequence_number for f in files}
+        if len(files) != first.family_count or present != set(range(1, first.family_count + 1)):
+            return (
+                f"The media set has {first.family_count} media families but only {len(files)} "
+                "are provided. All members must be provided. RESTORE DATABASE is terminating "
+                "abnormally."
+            )
+        if task.restore_type == "FULL" and first.backup_type != "FULL":
+            return (
+                "The log or differential backup cannot be restored because no files are "
+                "ready to rollforward. RESTORE DATABASE is terminating abnormally."
+            )
+        if task.restore_type == "DIFFERENTIAL":
+            base = self._latest_history(task.database_name)
+            if first.backup_type != "DIFFERENTIAL" or not (
+                base is not None
+                and base["type"] == "D"
+                and first.database_backup_lsn == int(base["checkpoint_lsn"])
+                and first.database_backup_id in (None, base["backup_set_id"])
+            ):
+                return (
+                    "This differential backup cannot be restored because the database has "
+                    "not been restored to the correct earlier state. RESTORE DATABASE is "
+                    "terminating abnormally."
+                )
+        return None
+
+    def _latest_history(self, database: str) -> dict[str, Any] | None:
+        rows = [h for h in self.restore_history if h["destination_database_name"] == database]
+        return max(rows, key=lambda h: h["restore_history_id"], default=None)
 
     def _task(self, task_id: int) -> RestoreTaskRecord | None:
         return next((t for t in self.tasks if t.task_id == task_id), None)
@@ -350,7 +513,7 @@ class SimulatedRdsSqlServer:
         minutes = int((end - task.started_at).total_seconds() // 60) if task.started_at else 0
         return (
             task.task_id,
-            "RESTORE_DB",
+            task.task_type,
             task.database_name,
             task.percent,
             minutes,

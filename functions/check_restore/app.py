@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from bak2rds import clock
+from bak2rds import clock, config
 from bak2rds.models import CheckRestorePayload, Restore
 from bak2rds.observability import MetricUnit, logger, metrics, step_handler
 from bak2rds.steps import check_restore
@@ -14,7 +14,14 @@ from bak2rds.wiring import sql
 @step_handler
 def lambda_handler(event: CheckRestorePayload, context: LambdaContext) -> Restore:
     connection = sql.sql_server(event["target"])
-    restore = check_restore.run(event["restore"], connection, clock.utcnow())
+    restore = check_restore.run(
+        event["restore"],
+        event["migration"],
+        connection,
+        config.load(config.RestoreSettings).kms_key_arn,
+        execution_started_at=clock.parse_timestamp(event["execution_started_at"]),
+        now=clock.utcnow(),
+    )
     if restore.get("succeeded"):
         elapsed = restore.get("elapsed_seconds", 0)
         metrics.add_metric("RestoreDurationSeconds", MetricUnit.Seconds, elapsed)

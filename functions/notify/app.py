@@ -19,6 +19,8 @@ def lambda_handler(event: NotifyPayload, context: LambdaContext) -> Milestone | 
         notice = notify.failure(event["failure"], state, execution_arn, services.topic())
         logger.error("Migration failed", extra={"code": notice["code"]})
         return notice
+    if kind == "WAITING_FOR_STRIPES":  # before any migration: the state is the S3 event
+        return notify.waiting_for_stripes(event["failure"], state, execution_arn, services.topic())
     # Every milestone and the expiry come after Read Backup Object: the state has a migration.
     migration_state = cast(MigrationState, state)
     if kind == "APPROVAL_EXPIRED":  # ends the execution: the Fail state needs a code

@@ -13,7 +13,9 @@ from bak2rds.wiring import services
 @step_handler
 def lambda_handler(event: ReadBackupObjectPayload, context: LambdaContext) -> Migration:
     partition = services.partition_of(event["execution_id"])
-    migration = read_backup_object.run(event["event"], services.staging_bucket(), partition)
+    migration = read_backup_object.run(
+        event["event"], services.staging_bucket(), partition, execution_name=event["execution_id"]
+    )
     logger.append_keys(database=migration["database_name"])
     logger.info("Backup object accepted", extra={"key": migration["key"]})
     return migration

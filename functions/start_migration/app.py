@@ -14,6 +14,9 @@ from bak2rds.wiring import services
 
 @step_handler(correlation_id_path="id")  # the EventBridge event id
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> StartedMigration:
-    result = start_migration.run(event, services.state_machine())
-    logger.info("Duplicate event" if result["duplicate"] else "Migration started", extra=result)
+    result = start_migration.run(event, services.state_machine(), services.staging_bucket())
+    if result["staged"]:
+        logger.info("Staged base: nothing started", extra=result)
+    else:
+        logger.info("Duplicate event" if result["duplicate"] else "Migration started", extra=result)
     return result

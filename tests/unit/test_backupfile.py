@@ -262,6 +262,37 @@ def test_given_the_ola_set_then_each_diff_and_log_belongs_to_the_latest_full_bef
             assert got.first_lsn >= base.last_lsn, name
 
 
+def test_given_every_real_backup_then_its_base_id_is_the_backup_set_of_its_base_full(
+    backups: Path,
+) -> None:
+    # database_backup_id names the full whose checkpoint is database_backup_lsn: wherever
+    # that full is in the folder, its backup set GUID; None exactly where the LSN is None.
+    headers = {name: header(backups, name) for name in EXPECTED}
+    fulls = {h.checkpoint_lsn: h for h in headers.values() if h.backup_type == "FULL"}
+    linked = 0
+    for name, got in headers.items():
+        assert (got.database_backup_id is None) == (got.database_backup_lsn is None), name
+        base = fulls.get(got.database_backup_lsn)
+        if base is not None:
+            assert got.database_backup_id == base.backup_set_id, name
+            linked += 1
+    # the Ola set's 4 diffs, 12 logs and its second full; the RestoreTimeClean chain's 4
+    assert linked == 21
+
+
+def test_given_the_second_ola_full_then_later_diffs_name_it_and_earlier_ones_the_first(
+    backups: Path,
+) -> None:
+    first, second = (header(backups, ola_name("FULL", t)) for t in OLA_TIMES["FULL"])
+    for time in OLA_TIMES["DIFF"]:
+        diff = header(backups, ola_name("DIFF", time))
+        base = first if time < OLA_TIMES["FULL"][1] else second
+        assert (diff.database_backup_lsn, diff.database_backup_id) == (
+            base.checkpoint_lsn,
+            base.backup_set_id,
+        )
+
+
 def test_given_an_empty_database_backup_set_then_it_is_rejected_as_damaged(
     backups: Path,
 ) -> None:

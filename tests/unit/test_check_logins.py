@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bak2rds.adapters.restored_database import RestoredDatabase
-from bak2rds.adapters.sqlserver import SqlServer
+from bak2rds.adapters.sqlserver import START_RESTORE, SqlServer
 from bak2rds.steps import check_logins
 from localrun.clock import ManualClock
 from localrun.samples import backup_in_s3
@@ -21,8 +21,8 @@ def _restored(
 ) -> None:
     sql_sim.add_backup(S3_ARN, replace(backup_in_s3("Sales"), users=users))
     sql_sim.execute(
-        "EXEC msdb.dbo.rds_restore_database @restore_db_name = %s, @s3_arn_to_restore_from = %s",
-        ("Sales", S3_ARN),
+        START_RESTORE,
+        ("Sales", S3_ARN, "FULL", 0),
         autocommit=True,
     )
     clock.advance(timedelta(hours=1).total_seconds())

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bak2rds.adapters.s3 import ObjectFacts
+from bak2rds.adapters.s3 import ListedObject, ObjectFacts
 from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName, UnusableBackup
 from bak2rds.steps import read_backup_object
 from localrun import samples
@@ -43,11 +43,22 @@ class FakeBucket:
 
     def read_start(self, bucket: str, key: str, version_id: str, length: int) -> bytes:
         self.reads.append(length)
-        return self.bodies[(key, version_id)][:length]
+        return self.bodies[(key, version_id or self.newest[key])][:length]
 
     def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
         self.heads.append((key, version_id))
         return self.objects.get((key, version_id or self.newest.get(key, "")))
+
+    def list_objects(
+        self, bucket: str, prefix: str, *, recursive: bool, limit: int
+    ) -> tuple[list[ListedObject], bool]:
+        keys = sorted(
+            key
+            for key in self.newest
+            if key.startswith(prefix) and (recursive or "/" not in key[len(prefix) :])
+        )
+        listed = [ListedObject(k, self.objects[(k, self.newest[k])].size) for k in keys]
+        return listed[:limit], len(listed) > limit
 
 
 def _event(key: str) -> dict[str, Any]:
@@ -145,7 +156,18 @@ def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib()
         "database_backup_lsn": None,
         "compressed": False,
         "backup_set_id": "-",
+        "family_count": 1,
     }
+    assert migration["restores"] == [
+        {
+            "restore_type": "FULL",
+            "s3_arn": migration["s3_arn"],
+            "keys": ["incoming/Northwind.bak"],
+            "size_bytes": 5 * 1024**4,
+            "with_norecovery": False,
+            "backup": migration["backup"],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
@@ -155,9 +177,9 @@ def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib()
         (b"version https://git-lfs.github.com/spec/v1\n", "NOT_A_SQL_SERVER_BACKUP", "LFS"),
         (NORTHWIND.to_bytes()[:3000], "NOT_A_SQL_SERVER_BACKUP", "truncated"),
         (
-            dataclasses.replace(NORTHWIND, backup_type="DIFFERENTIAL").to_bytes(),
-            "UNSUPPORTED_BACKUP_TYPE",
-            "differential backup of 'Northwind'",
+            samples.differential_image().to_bytes(),
+            "BASE_BACKUP_MISSING",
+            "differential backup of 'Northwind'; its base is the full backup with checkpoint",
         ),
         (
             dataclasses.replace(NORTHWIND, backup_type="LOG").to_bytes(),
@@ -170,12 +192,12 @@ def test_the_header_facts_go_into_the_migration_from_one_read_of_at_most_1_mib()
             "password",
         ),
         (
-            dataclasses.replace(NORTHWIND, family_count=2, family_sequence_number=2).to_bytes(),
-            "STRIPED_BACKUP",
-            "file 2 of 2",
+            dataclasses.replace(NORTHWIND, family_count=11, family_sequence_number=2).to_bytes(),
+            "TOO_MANY_STRIPES",
+            "striped over 11 files; RDS restores from at most 10",
         ),
     ],
-    ids=["pg_dump", "lfs-pointer", "truncated", "differential", "log", "password", "stripe"],
+    ids=["pg_dump", "lfs-pointer", "truncated", "differential alone", "log", "password", "stripes"],
 )
 def test_a_backup_rds_must_not_restore_is_refused_from_its_header(
     body: bytes, code: str, says: str

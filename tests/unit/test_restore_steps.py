@@ -1,6 +1,6 @@
 """Start Restore, Check Restore and Derive Start LSN against the simulated RDS endpoint."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -23,7 +23,13 @@ from tests import states
 
 ARN = "arn:aws:s3:::staging/in/Northwind.bak"
 BACKUP = samples.backup_in_s3(restore_duration=timedelta(hours=1))
-MIGRATION: Migration = {**states.MIGRATION, "s3_arn": ARN}
+MIGRATION: Migration = {
+    **states.MIGRATION,
+    "s3_arn": ARN,
+    "restores": [{**states.MIGRATION["restores"][0], "s3_arn": ARN}],
+}
+# When the execution began (only a chain's second restore looks at it)
+EXECUTION_STARTED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _start(sql: SqlServer, clock: ManualClock, started_at: Any = None) -> Restore:
@@ -128,12 +134,12 @@ def test_check_restore_reports_progress_and_a_backed_off_wait(
     sql_sim.add_backup(ARN, BACKUP)
     restore = _start(sql, clock)
     clock.advance(1800)
-    checked = check_restore.run(restore, sql, clock.now())
+    checked = check_restore.run(restore, MIGRATION, sql, None, EXECUTION_STARTED, clock.now())
     assert (checked["lifecycle"], checked["percent_complete"]) == ("IN_PROGRESS", 50)
     assert checked["succeeded"] is False
     assert 90 <= checked["wait_seconds"] <= 3600
     clock.advance(1800)
-    done = check_restore.run(checked, sql, clock.now())
+    done = check_restore.run(checked, MIGRATION, sql, None, EXECUTION_STARTED, clock.now())
     assert done["succeeded"] is True
     assert done["elapsed_seconds"] == 3600
 
@@ -148,7 +154,7 @@ def test_check_restore_fails_with_the_code_of_task_info(
     restore = _start(sql, clock)
     clock.advance(3600)
     with pytest.raises(TargetNotReady) as caught:  # RDS found the target too small
-        check_restore.run(restore, sql, clock.now())
+        check_restore.run(restore, MIGRATION, sql, None, EXECUTION_STARTED, clock.now())
     assert caught.value.code == "RESTORE_NO_SPACE"
     assert "insufficient free space" in str(caught.value)
 
@@ -160,7 +166,7 @@ def test_check_restore_fails_on_cancel(
     restore = _start(sql, clock)
     sql_sim.cancel(restore["task_id"])
     with pytest.raises(RestoreTaskCancelled):
-        check_restore.run(restore, sql, clock.now())
+        check_restore.run(restore, MIGRATION, sql, None, EXECUTION_STARTED, clock.now())
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_a_restore_is_started_with_parameters_and_its_task_id_captured(
     assert (task.task_id, task.database_name, task.s3_object_arn) == (1, "Northwind", ARN)
     statement, params = sql_sim.executed[-1]
     assert "Northwind" not in statement  # values travel as parameters only
-    assert params == ("Northwind", ARN)
+    assert params == ("Northwind", ARN, "FULL", 0)
 
 
 def test_kms_key_is_passed_when_configured(sql: SqlServer, sql_sim: SimulatedRdsSqlServer) -> None:
@@ -56,8 +56,8 @@ def test_task_status_follows_the_documented_lifecycle(
     done = sql.restore_task(task_id)
     assert done is not None and done.lifecycle == "SUCCESS"
     assert sql.database_exists("Northwind") and sql.database_exists("NORTHWIND")
-    backup = sql.latest_restored_backup("Northwind")
-    assert backup is not None and backup.first_lsn == BACKUP.first_lsn
+    (backup,) = sql.latest_restored_backups("Northwind", 1)
+    assert backup.first_lsn == BACKUP.first_lsn
 
 
 def test_restoring_over_an_existing_database_is_refused(

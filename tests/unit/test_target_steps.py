@@ -8,7 +8,7 @@ import pytest
 from pymssql import exceptions as pymssql_errors
 
 from bak2rds.adapters.restored_database import RestoredDatabase
-from bak2rds.adapters.sqlserver import SqlServer
+from bak2rds.adapters.sqlserver import START_RESTORE, SqlServer
 from bak2rds.config import TargetPrepSettings
 from bak2rds.errors import KeylessTables
 from bak2rds.models import TargetPrep, TargetRestore
@@ -37,8 +37,8 @@ def _restored(
     sql_sim.add_backup("arn:aws:s3:::b/Sales.bak", backup)
     sql_sim.connect(user="admin", password=sql_sim.password, encryption="require", autocommit=True)
     sql_sim.execute(
-        "EXEC msdb.dbo.rds_restore_database @restore_db_name = %s, @s3_arn_to_restore_from = %s",
-        ("Sales", "arn:aws:s3:::b/Sales.bak"),
+        START_RESTORE,
+        ("Sales", "arn:aws:s3:::b/Sales.bak", "FULL", 0),
         autocommit=True,
     )
     clock.advance(timedelta(hours=1).total_seconds())

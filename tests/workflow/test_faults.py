@@ -130,6 +130,10 @@ def test_aws_call_fault(
             assert execution.states[-1].name == "Migration Failed Without Notice"
         elif kind == "permanent":
             ended_in_failure(runtime, "AWS_ACCESS_DENIED")
+        elif service == "s3":
+            # Start Migration reads the header first (a stripe names its set's execution):
+            # Lambda's retries of the EventBridge event absorb these, not the state machine's.
+            assert_recovered(runtime, sql_sim, execution, retries=0)
         else:
             assert_recovered(runtime, sql_sim, execution)
 

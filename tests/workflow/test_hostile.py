@@ -102,13 +102,13 @@ BODY_CASES: dict[str, tuple[Body, str]] = {
         dataclasses.replace(NORTHWIND, type_letter=b"F").to_bytes(),
         "NOT_A_SQL_SERVER_BACKUP",
     ),
-    "differential (synthesised)": (
-        dataclasses.replace(NORTHWIND, backup_type="DIFFERENTIAL").to_bytes(),
-        "UNSUPPORTED_BACKUP_TYPE",
+    "differential without its base (synthesised)": (
+        samples.differential_image().to_bytes(),
+        "BASE_BACKUP_MISSING",
     ),
-    "real differential": (
+    "real differential without its base": (
         partial(realbackups.read, "restoretimeclean/RestoreTimeClean2.bak"),
-        "UNSUPPORTED_BACKUP_TYPE",
+        "BASE_BACKUP_MISSING",
     ),
     "real log backup": (
         partial(realbackups.read, "restoretimeclean/RestoreTimeClean_1.trn"),
@@ -118,9 +118,9 @@ BODY_CASES: dict[str, tuple[Body, str]] = {
         partial(realbackups.read, "passwd.bak"),
         "PASSWORD_PROTECTED_BACKUP",
     ),
-    "real stripe": (
-        partial(realbackups.read, "stripe/Stripe1_RestoreTimeStripe.bak"),
-        "STRIPED_BACKUP",
+    "striped over 11 files": (
+        dataclasses.replace(NORTHWIND, family_count=11, family_sequence_number=3).to_bytes(),
+        "TOO_MANY_STRIPES",
     ),
     "from SQL Server 2022 onto 2019": (
         dataclasses.replace(NORTHWIND, sql_version=(16, 0), sql_build=1000).to_bytes(),

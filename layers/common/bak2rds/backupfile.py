@@ -64,7 +64,10 @@ _SCIN_LSNS = 0x20  # first, last, checkpoint, database backup: 10 bytes each
 _SCIN_TYPE = 0x57
 _SCIN_DATABASE_NAME = 0x68  # u16 byte length, u16 offset from the SCIN tag; UTF-16LE
 _SCIN_SERVER_NAME = 0x6C
-_SCIN_MIN_LENGTH = 0x70
+# Backup set GUID of the full backup whose checkpoint is the database backup LSN (all zero
+# where that LSN is 0): msdb's differential_base_guid for a differential.
+_SCIN_DATABASE_BACKUP_ID = 0xC8
+_SCIN_MIN_LENGTH = 0xD8
 
 # Leading bytes of other things that get renamed to .bak, checked in order.
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -129,6 +132,10 @@ class BackupHeader:
         checkpoint_lsn: the most recent checkpoint when the backup was taken.
         database_backup_lsn: checkpoint LSN of the latest full backup before this one, i.e.
             the base a differential or log backup belongs to; None if there was none.
+        database_backup_id: backup set GUID of that full backup (msdb's
+            ``differential_base_guid`` for a differential); None when there was none. A
+            copy-only full "cannot serve as a differential base" (Microsoft Learn, "Using
+            Differential Backups"), so no differential names one here.
         compressed: an MTF compression marker is set (SSET software compression or the first
             data stream). SQL Server writes compressed backups in another container, for
             which ``read_backup_header`` raises ``CompressedBackup``, so on real files this
@@ -152,6 +159,7 @@ class BackupHeader:
     last_lsn: Lsn | None
     checkpoint_lsn: Lsn | None
     database_backup_lsn: Lsn | None
+    database_backup_id: uuid.UUID | None
     compressed: bool
     password_protected: bool
     family_count: int
@@ -352,6 +360,7 @@ def _parse(buf: bytes) -> BackupHeader:
         last_lsn=last,
         checkpoint_lsn=checkpoint,
         database_backup_lsn=database_backup,
+        database_backup_id=_guid_or_none(_bytes(buf, scin + _SCIN_DATABASE_BACKUP_ID, 16)),
         compressed=compressed,
         password_protected=password_protected,
         family_count=family_count,
@@ -415,6 +424,10 @@ def _scin_string(buf: bytes, scin: int, field: int) -> str:
         return buf[scin + offset : scin + offset + size].decode("utf-16-le")
     except UnicodeDecodeError as exc:
         raise _damaged(f"string at SCIN offset {field:#x} is not UTF-16") from exc
+
+
+def _guid_or_none(raw: bytes) -> uuid.UUID | None:
+    return None if raw == bytes(16) else uuid.UUID(bytes_le=raw)
 
 
 def _lsn(buf: bytes, offset: int) -> Lsn | None:

@@ -54,8 +54,9 @@ _ENTRIES = (
     ),
     CatalogueEntry(
         "BACKUP_TOO_LARGE",
-        "The object is larger than 5 TB, the most RDS restores from one file.",
-        "Split the backup into up to 10 files of at most 5 TB each.",
+        "The file is larger than 5 TB, the most RDS restores from one file.",
+        "Take it striped: BACKUP DATABASE ... TO DISK = 'db_1.bak', DISK = 'db_2.bak', ... "
+        "(up to 10 files of at most 5 TB each), then drop every file into one folder.",
     ),
     # What the backup's own header says (read before anything runs on the target)
     CatalogueEntry(
@@ -66,8 +67,10 @@ _ENTRIES = (
     ),
     CatalogueEntry(
         "UNSUPPORTED_BACKUP_TYPE",
-        "The backup is a differential or log backup; bak2rds restores full backups only.",
-        "Upload a full backup (BACKUP DATABASE, not WITH DIFFERENTIAL or BACKUP LOG).",
+        "The backup is a transaction log backup; bak2rds restores a full backup, or a full "
+        "and a differential, and DMS replays the log from there.",
+        "Upload a full backup, or park the full under staged/ and upload a differential; "
+        "keep the log backups on the source, where DMS reads the log.",
     ),
     CatalogueEntry(
         "PASSWORD_PROTECTED_BACKUP",
@@ -75,10 +78,29 @@ _ENTRIES = (
         "Take the backup again without a password (encrypt it with S3 or KMS instead).",
     ),
     CatalogueEntry(
-        "STRIPED_BACKUP",
-        "The file is one stripe of a backup split over several files; bak2rds restores a "
-        "single-file backup.",
-        "Take the backup again to one file (TO DISK once).",
+        "TOO_MANY_STRIPES",
+        "The backup is striped over more than 10 files; RDS restores from at most 10.",
+        "Take the backup again over at most 10 files (each at most 5 TB).",
+    ),
+    CatalogueEntry(
+        "STRIPE_SET_AMBIGUOUS",
+        "RDS restores a striped backup from '<the stripes' common prefix>*', and that prefix "
+        "also matches other objects (or the stripes have no prefix in common).",
+        "Put the stripes alone in a folder of their own, named with a common prefix "
+        "(Sales_1.bak ... Sales_4.bak), and upload them again.",
+    ),
+    CatalogueEntry(
+        "STRIPES_MISSING",
+        "Not every stripe of the striped backup is in the bucket yet; nothing was restored.",
+        "Upload the missing stripes into the same folder: the migration starts when the last "
+        "one arrives.",
+    ),
+    CatalogueEntry(
+        "BASE_BACKUP_MISSING",
+        "The differential's base (the full backup whose checkpoint LSN and backup set it "
+        "names) is not under staged/ nor in the differential's folder; nothing was restored.",
+        "Upload that full backup (every stripe of it) under staged/, where it starts "
+        "nothing, then upload the differential again. A copy-only full is never a base.",
     ),
     CatalogueEntry(
         "BACKUP_TOO_OLD",

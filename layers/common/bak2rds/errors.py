@@ -62,8 +62,17 @@ class UnusableBackup(Bak2RdsError):
         "NOT_A_SQL_SERVER_BACKUP",
         "UNSUPPORTED_BACKUP_TYPE",
         "PASSWORD_PROTECTED_BACKUP",
-        "STRIPED_BACKUP",
+        "TOO_MANY_STRIPES",
+        "STRIPE_SET_AMBIGUOUS",
+        "BASE_BACKUP_MISSING",
     )
+
+
+class StripeSetIncomplete(Bak2RdsError):
+    """Stripes of a striped backup are still missing: the execution ends quietly (not a
+    failure) and the upload of the last stripe starts the migration."""
+
+    codes = ("STRIPES_MISSING",)
 
 
 class InvalidDatabaseName(Bak2RdsError):

@@ -6,6 +6,7 @@ kept to what SNS accepts: ASCII, one line, under 100 characters.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
@@ -73,6 +74,32 @@ def backup_lines(backup: BackupFacts) -> list[str]:
         f"LSNs: first {backup['first_lsn']}, checkpoint {backup['checkpoint_lsn']}, "
         f"last {backup['last_lsn']}.",
     ]
+
+
+def restore_plan_lines(migration: Mapping[str, Any]) -> list[str]:
+    """A chain or a striped set: what RDS restores, in order, and what the source's log must
+    keep (DMS starts at the last restore's first LSN)."""
+    restores = migration.get("restores", [])
+    if len(restores) == 1 and len(restores[0]["keys"]) == 1:
+        return []
+    bucket = migration.get("bucket", "?")
+    lines = ["RDS restores, in this order:"]
+    for number, restore in enumerate(restores, start=1):
+        files = len(restore["keys"])
+        what = f"{files} stripes, " if files > 1 else ""
+        ending = "left RESTORING (NORECOVERY)" if restore["with_norecovery"] else "then recovered"
+        lines.append(
+            f"  {number}. the {restore['restore_type'].lower()} backup "
+            f"s3://{bucket}/{restore['s3_arn'].split(':::', 1)[-1].split('/', 1)[-1]} "
+            f"({what}{size_text(restore['size_bytes'])}), {ending}."
+        )
+    if restores[-1]["restore_type"] == "DIFFERENTIAL":
+        first = restores[-1]["backup"].get("first_lsn")
+        lines.append(
+            f"CDC starts at the differential's first LSN ({first}): the source's log is needed "
+            "only from the differential on, not from the full backup."
+        )
+    return lines
 
 
 # Writes, in the restored database, for every object still carrying bak2rds's mark, the
@@ -203,6 +230,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"RDS restore task {restore.get('task_id')} is restoring {source} "
             f"({migration.get('size_bytes', 0):,} bytes) into [{database}].",
             *(backup_lines(migration["backup"]) if "backup" in migration else []),
+            *restore_plan_lines(migration),
         ]
         if restore.get("reused_existing_task"):
             lines.append("The task already existed for this upload and was reused.")
@@ -220,7 +248,13 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
     elif kind == "RESTORE_FINISHED":
         took = duration_text(float(restore.get("elapsed_seconds", 0)))
         headline = f"restore finished in {took}"
-        lines = [f"RDS restore task {restore.get('task_id')} restored [{database}] in {took}."]
+        if restore.get("steps", 1) > 1:
+            lines = [
+                f"RDS restored [{database}] from the full backup (NORECOVERY), then the "
+                f"differential (task {restore.get('task_id')}), in {took} in all."
+            ]
+        else:
+            lines = [f"RDS restore task {restore.get('task_id')} restored [{database}] in {took}."]
     elif kind == "CDC_STARTED":
         headline = f"CDC started at {lsn.get('dms')}"
         dms = state.get("dms", {})
@@ -228,6 +262,14 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             f"DMS task {cdc.get('task_id')} replicates changes from source database "
             f"[{lsn.get('source_database')}] into [{database}], starting at LSN "
             f"{lsn.get('dms')} ({lsn.get('numeric')}, strategy {lsn.get('strategy')}).",
+            *(
+                [
+                    "That is the differential's LSN: the source's log is needed from there on, "
+                    "not from the full backup."
+                ]
+                if migration.get("restores", [{}])[-1].get("restore_type") == "DIFFERENTIAL"
+                else []
+            ),
             f"Endpoints: {dms.get('source_endpoint_id')} (source) and "
             f"{dms.get('target_endpoint_id')} (target); both tested successfully.",
             *assessment_lines(state),
@@ -283,6 +325,27 @@ def failure(
         ]
     )
     return subject(database, f"FAILED {entry.code}"), body
+
+
+def waiting_for_stripes(
+    detail: str, state: Mapping[str, Any], execution_arn: str
+) -> tuple[str, str]:
+    """``state`` is the S3 event of a stripe (Read Backup Object ended it)."""
+    headline = detail.split(":", 1)[0] if detail.startswith("waiting for") else "all stripes in"
+    body = "\n".join(
+        [
+            detail[:1].upper() + detail[1:] + ".",
+            "",
+            "Nothing was restored and nothing failed: this execution only says what is "
+            "missing (once per striped set). RDS restores a striped backup from all its "
+            "files at once, so the migration starts when the last stripe is uploaded into "
+            "the same folder, in an execution of its own.",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    # The detail names the database as read_backup_object writes it: "... backup of 'Sales'".
+    named = re.search(r" backup of '([^']+)'", detail)
+    return subject(named.group(1) if named else _key_stem(state) or "?", headline), body
 
 
 def subject(database: str, headline: str) -> str:

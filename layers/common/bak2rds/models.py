@@ -37,13 +37,31 @@ class BackupFacts(TypedDict):
     last_lsn: NotRequired[str | None]
     database_backup_lsn: NotRequired[str | None]
     backup_set_id: NotRequired[str]
+    family_count: NotRequired[int]  # files the backup is striped over; 1 when it is not
+
+
+class PlannedRestore(TypedDict):
+    """One ``rds_restore_database`` call of the migration, in order."""
+
+    restore_type: Literal["FULL", "DIFFERENTIAL"]
+    s3_arn: str  # the object, or "<prefix>*" for every file of a striped set
+    keys: list[str]
+    size_bytes: int
+    with_norecovery: bool  # a full that a differential follows stays RESTORING
+    backup: BackupFacts
 
 
 class Migration(TypedDict):
-    """Read Backup Object: the uploaded object, the database it becomes, its header."""
+    """Read Backup Object: the uploaded object, the database it becomes, what RDS restores.
+
+    ``key``/``version_id``/``etag`` are the object whose upload started the migration;
+    ``s3_arn`` and ``backup`` are the last restore's (the backup CDC starts from), and
+    ``size_bytes`` is every restored file's. ``restores`` is one full, or a full restored
+    NORECOVERY then a differential (bak2rds.backupset).
+    """
 
     database_name: str
-    database_name_from: Literal["key", "metadata"]
+    database_name_from: Literal["key", "metadata", "header"]
     bucket: str
     key: str
     version_id: str | None
@@ -51,6 +69,7 @@ class Migration(TypedDict):
     etag: str
     s3_arn: str
     backup: BackupFacts
+    restores: list[PlannedRestore]
     # The database DMS reads on the source server: the header's, or x-amz-meta-source-database,
     # or (a compressed backup without that metadata) the target's name.
     source_database: str
@@ -82,6 +101,8 @@ class Restore(TypedDict):
     # RDS runs two backup/restore tasks at a time; later ones wait in CREATED, queued.
     queued: NotRequired[bool]
     tasks_ahead: NotRequired[int]  # tasks running on the instance while this one waits
+    step: NotRequired[int]  # which of migration.restores the task restores (0: the first)
+    steps: NotRequired[int]  # how many there are: 1, or 2 for a full + differential
 
 
 class BackupLsns(TypedDict):
@@ -335,6 +356,7 @@ class CheckRestorePayload(TypedDict):
     migration: Migration
     target: Target
     restore: Restore
+    execution_started_at: str
 
 
 class DeriveStartLsnPayload(TypedDict):
@@ -444,9 +466,10 @@ class NotifyPayload(TypedDict):
 class StartedMigration(TypedDict):
     """Start Migration (EventBridge's target): the execution for this object version."""
 
-    execution_name: str
+    execution_name: str  # "" when nothing was started
     execution_arn: str
     duplicate: bool
+    staged: bool  # a key under staged/: a base a differential will find, never started
 
 
 class ApprovalRequested(TypedDict):

@@ -44,6 +44,7 @@ _RESERVED = frozenset(
 _EXTRA_NAME_CHARACTERS = frozenset("_-.$#@")
 _EXECUTION_NAME_MAX = 80
 _HASH_LENGTH = 12
+_WAITING = "waiting"
 
 
 def database_name_from_key(key: str) -> str:
@@ -100,14 +101,28 @@ def quoted(*parts: str) -> str:
     return ".".join("[" + part.replace("]", "]]") + "]" for part in parts)
 
 
-def execution_name(key: str, fingerprint: str) -> str:
-    """``<key stem>-<fingerprint>``: readable in the console, at most 80 characters, and
-    limited to letters, digits, - and _ (the characters allowed with CloudWatch logging)."""
+def execution_name(key: str, fingerprint: str, suffix: str = "") -> str:
+    """``<key stem>-<fingerprint>[-<suffix>]``: readable in the console, at most 80
+    characters, and limited to letters, digits, - and _ (the characters allowed with
+    CloudWatch logging)."""
     stem = key.rsplit("/", 1)[-1]
     if stem.lower().endswith(BACKUP_SUFFIX):
         stem = stem[: -len(BACKUP_SUFFIX)]
-    readable = _ascii_slug(stem, keep="_-")[: _EXECUTION_NAME_MAX - _HASH_LENGTH - 1]
-    return f"{readable or 'backup'}-{fingerprint}"
+    tail = f"-{fingerprint}" + (f"-{suffix}" if suffix else "")
+    readable = _ascii_slug(stem, keep="_-")[: _EXECUTION_NAME_MAX - len(tail)]
+    return f"{readable or 'backup'}{tail}"
+
+
+def stripe_set_execution_name(database: str, fingerprint: str, complete: bool) -> str:
+    """One execution per striped set: ``<database>-<fingerprint>`` once every stripe is there,
+    and before that one ``<database>-<fingerprint>-waiting`` that says what is missing. Only
+    a waiting name ends in ``-waiting``: every other name ends in the hex fingerprint."""
+    return execution_name(database, fingerprint, "" if complete else _WAITING)
+
+
+def is_waiting_for_stripes(execution: str) -> bool:
+    """Whether ``execution`` (a name or an execution ARN) is a striped set's waiting one."""
+    return execution.rsplit(":", 1)[-1].endswith(f"-{_WAITING}")
 
 
 def dms_task_identifier(execution: str) -> str:

@@ -13,6 +13,7 @@ from bak2rds.backupfile import (
     NotASqlServerBackup,
     read_backup_header,
 )
+from bak2rds.backupset import MAX_RESTORE_FILES
 from bak2rds.errors import RestoredBackupMismatch, TargetNotReady, UnusableBackup
 from bak2rds.lsn import Lsn
 from bak2rds.models import BackupFacts
@@ -24,33 +25,36 @@ _OLDEST_FROM_2017 = (10, 0)
 _SQL_SERVER_2017 = 14
 
 
-def inspect_backup(data: bytes, where: str) -> BackupFacts:
-    """Header facts of a restorable backup; raise UnusableBackup for anything else.
+def inspect_backup(data: bytes, where: str) -> tuple[BackupFacts, BackupHeader | None]:
+    """Header facts of a restorable backup, and the header itself; raise UnusableBackup for
+    anything else.
 
-    A compressed backup is restorable but its header is not readable here: the facts say
-    so and the checks that need them are left to RDS.
+    A full or a differential backup, striped or not, is restorable (Read Backup Object finds
+    a differential's base and a stripe's set). A compressed backup is restorable but its
+    header is not readable here: the facts say so, the header is None and the checks that
+    need it are left to RDS.
     """
     try:
         header = read_backup_header(data)
     except CompressedBackup:
-        return {"header_read": False, "compressed": True}
+        return {"header_read": False, "compressed": True}, None
     except NotASqlServerBackup as exc:
         raise UnusableBackup(f"{where} {exc}", code="NOT_A_SQL_SERVER_BACKUP") from None
     described = f"{where} is a {header.backup_type.lower()} backup of {header.database_name!r}"
-    if header.backup_type != "FULL":
+    if header.backup_type == "LOG":
         raise UnusableBackup(described, code="UNSUPPORTED_BACKUP_TYPE")
     if header.password_protected:
         raise UnusableBackup(f"{described} taken with a password", code="PASSWORD_PROTECTED_BACKUP")
-    if header.family_count > 1:
+    if header.family_count > MAX_RESTORE_FILES:
         raise UnusableBackup(
-            f"{described}, file {header.family_sequence_number} of {header.family_count} "
-            "of a striped backup",
-            code="STRIPED_BACKUP",
+            f"{described} striped over {header.family_count} files; RDS restores from at most "
+            f"{MAX_RESTORE_FILES}",
+            code="TOO_MANY_STRIPES",
         )
-    return _facts(header)
+    return facts_of(header), header
 
 
-def _facts(header: BackupHeader) -> BackupFacts:
+def facts_of(header: BackupHeader) -> BackupFacts:
     major, minor = header.sql_version
     return {
         "header_read": True,
@@ -65,6 +69,7 @@ def _facts(header: BackupHeader) -> BackupFacts:
         "database_backup_lsn": _text(header.database_backup_lsn),
         "compressed": header.compressed,
         "backup_set_id": str(header.backup_set_id),
+        "family_count": header.family_count,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +13,13 @@ from bak2rds.adapters.aws import aws_call, error_code
 from bak2rds.errors import Bak2RdsError, InvalidBackupObject
 
 _MISSING = frozenset({"404", "NoSuchKey", "NoSuchVersion", "NotFound"})
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    last_modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -72,3 +80,24 @@ class StagingBucket:
                 return bytes(body.read(length))
             finally:
                 body.close()
+
+    def list_objects(
+        self, bucket: str, prefix: str, *, recursive: bool, limit: int
+    ) -> tuple[list[ListedObject], bool]:
+        """Current objects whose key starts with ``prefix`` (only those directly in that
+        "folder" unless ``recursive``), at most ``limit``; and whether more were left off."""
+        arguments = {"Bucket": bucket, "Prefix": prefix}
+        if not recursive:
+            arguments["Delimiter"] = "/"
+        found: list[ListedObject] = []
+        with aws_call("S3 ListObjectsV2"):
+            for page in self._s3.get_paginator("list_objects_v2").paginate(**arguments):
+                for entry in page.get("Contents", []):
+                    if len(found) == limit:
+                        return found, True
+                    found.append(
+                        ListedObject(
+                            str(entry["Key"]), int(entry.get("Size", 0)), entry.get("LastModified")
+                        )
+                    )
+        return found, False

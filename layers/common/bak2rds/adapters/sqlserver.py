@@ -27,8 +27,11 @@ from bak2rds.errors import (
     for_code,
 )
 
+# @type and @with_norecovery as the RDS user guide gives them ("Using native backup and
+# restore"); both are stated for every restore, though FULL and 0 are the defaults.
 START_RESTORE = (
-    "EXEC msdb.dbo.rds_restore_database @restore_db_name = %s, @s3_arn_to_restore_from = %s"
+    "EXEC msdb.dbo.rds_restore_database @restore_db_name = %s, @s3_arn_to_restore_from = %s, "
+    "@type = %s, @with_norecovery = %d"
 )
 START_RESTORE_WITH_KMS = START_RESTORE + ", @kms_master_key_arn = %s"
 TASK_STATUS_BY_ID = "EXEC msdb.dbo.rds_task_status @task_id = %d"
@@ -38,8 +41,8 @@ DATABASE_EXISTS = "SELECT COUNT(*) FROM sys.databases WHERE name = %s"
 # Minutes the instance's clock is ahead of UTC (RDS for SQL Server has a time zone option,
 # and rds_task_status reports times in it).
 SERVER_UTC_OFFSET = "SELECT DATEDIFF(MINUTE, GETUTCDATE(), GETDATE())"
-LATEST_RESTORED_BACKUP = """
-SELECT TOP (1) bs.first_lsn, bs.checkpoint_lsn, bs.last_lsn, bs.database_backup_lsn,
+LATEST_RESTORED_BACKUPS = """
+SELECT TOP (%d) bs.first_lsn, bs.checkpoint_lsn, bs.last_lsn, bs.database_backup_lsn,
        bs.database_name, bs.type, bs.backup_finish_date, rh.restore_date
 FROM msdb.dbo.restorehistory AS rh
 JOIN msdb.dbo.backupset AS bs ON bs.backup_set_id = rh.backup_set_id
@@ -151,11 +154,19 @@ class SqlServer:
         self._login_timeout = login_timeout_seconds
         self._query_timeout = query_timeout_seconds
 
-    def start_restore(self, database: str, s3_arn: str, kms_key_arn: str | None) -> RestoreTask:
+    def start_restore(
+        self,
+        database: str,
+        s3_arn: str,
+        kms_key_arn: str | None,
+        restore_type: str = "FULL",
+        with_norecovery: bool = False,
+    ) -> RestoreTask:
+        arguments: tuple[Any, ...] = (database, s3_arn, restore_type, int(with_norecovery))
         if kms_key_arn:
-            rows = self._query(START_RESTORE_WITH_KMS, (database, s3_arn, kms_key_arn))
+            rows = self._query(START_RESTORE_WITH_KMS, (*arguments, kms_key_arn))
         else:
-            rows = self._query(START_RESTORE, (database, s3_arn))
+            rows = self._query(START_RESTORE, arguments)
         if not rows:
             raise RestoreTaskFailed(
                 f"rds_restore_database returned no task for {database!r}", code="RESTORE_FAILED"
@@ -182,23 +193,25 @@ class SqlServer:
         rows = self._query(SERVER_UTC_OFFSET, ())
         return int(next(iter(rows[0].values()))) if rows else 0
 
-    def latest_restored_backup(self, database: str) -> RestoredBackup | None:
-        rows = self._query(LATEST_RESTORED_BACKUP, (database,))
-        if not rows:
-            return None
-        row = rows[0]
-        return RestoredBackup(
-            first_lsn=Decimal(row["first_lsn"]),
-            checkpoint_lsn=Decimal(row["checkpoint_lsn"]),
-            last_lsn=Decimal(row["last_lsn"]),
-            database_backup_lsn=(
-                None if row["database_backup_lsn"] is None else Decimal(row["database_backup_lsn"])
-            ),
-            source_database=str(row["database_name"]),
-            backup_type=str(row["type"]),
-            backup_finish_date=row["backup_finish_date"],
-            restore_date=row["restore_date"],
-        )
+    def latest_restored_backups(self, database: str, count: int) -> list[RestoredBackup]:
+        """The backup sets of the database's ``count`` most recent restores, newest first."""
+        return [
+            RestoredBackup(
+                first_lsn=Decimal(row["first_lsn"]),
+                checkpoint_lsn=Decimal(row["checkpoint_lsn"]),
+                last_lsn=Decimal(row["last_lsn"]),
+                database_backup_lsn=(
+                    None
+                    if row["database_backup_lsn"] is None
+                    else Decimal(row["database_backup_lsn"])
+                ),
+                source_database=str(row["database_name"]),
+                backup_type=str(row["type"]),
+                backup_finish_date=row["backup_finish_date"],
+                restore_date=row["restore_date"],
+            )
+            for row in self._query(LATEST_RESTORED_BACKUPS, (count, database))
+        ]
 
     def _query(self, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         with self.session() as session:

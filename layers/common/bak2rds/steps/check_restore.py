@@ -1,4 +1,8 @@
-"""Check Restore: one look at the restore task; SUCCESS goes on, ERROR/CANCELLED fail."""
+"""Check Restore: one look at the restore task; SUCCESS goes on, ERROR/CANCELLED fail.
+
+When the full of a full + differential chain has succeeded (left RESTORING), this look
+starts the differential and watches it next: the migration's restore succeeds with its last.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,19 @@ from datetime import datetime
 from bak2rds.adapters.sqlserver import SqlServer, classify_restore_message
 from bak2rds.clock import parse_timestamp
 from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed, for_code
-from bak2rds.models import Restore
-from bak2rds.polling import next_restore_wait
-from bak2rds.steps.start_restore import queue_position
+from bak2rds.models import Migration, Restore
+from bak2rds.polling import FIRST_WAIT_SECONDS, next_restore_wait
+from bak2rds.steps.start_restore import queue_position, start_planned
 
 
-def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
+def run(
+    restore: Restore,
+    migration: Migration,
+    sql: SqlServer,
+    kms_key_arn: str | None,
+    execution_started_at: datetime,
+    now: datetime,
+) -> Restore:
     task_id = restore["task_id"]
     task = sql.restore_task(task_id)
     if task is None:
@@ -26,6 +37,26 @@ def run(restore: Restore, sql: SqlServer, now: datetime) -> Restore:
         raise RestoreTaskCancelled(f"restore task {task_id} was cancelled: {task.task_info}")
     elapsed = max(0.0, (now - parse_timestamp(restore["started_at"])).total_seconds())
     succeeded = task.lifecycle == "SUCCESS"
+    step = restore.get("step", 0)
+    if succeeded and step + 1 < len(migration["restores"]):
+        task, reused = start_planned(migration, step + 1, sql, kms_key_arn, execution_started_at)
+        succeeded = task.lifecycle == "SUCCESS"  # a retry may find it done already
+        restore = {
+            **restore,
+            "task_id": task.task_id,
+            "step": step + 1,
+            "reused_existing_task": reused,
+            "wait_seconds": FIRST_WAIT_SECONDS,
+        }
+        if not succeeded:
+            return {
+                **restore,
+                "lifecycle": task.lifecycle,
+                "percent_complete": task.percent_complete,
+                "elapsed_seconds": int(elapsed),
+                "succeeded": False,
+                **queue_position(task, sql),
+            }
     position = queue_position(task, sql)
     return {
         **restore,

@@ -2,35 +2,43 @@
 
 DMS captures transactions that start after the native start point, so the default is the
 backup's ``first_lsn``: nothing committed after the backup began can be missed, and the
-changes replayed twice converge (docs/design.md, "Replayed changes converge").
+changes replayed twice converge (docs/design.md, "Replayed changes converge"). For a full +
+differential chain that is the differential's, the last restore's: msdb's rows of both
+restores are checked against both headers.
 """
 
 from __future__ import annotations
 
-from bak2rds.adapters.sqlserver import SqlServer
+from bak2rds.adapters.sqlserver import RestoredBackup, SqlServer
 from bak2rds.errors import DmsRequestRejected, RestoreHistoryMissing
 from bak2rds.lsn import Lsn
 from bak2rds.models import Migration, StartLsn
 from bak2rds.preflight import check_restored_matches
 
+# msdb backupset.type of each planned restore
+_TYPE_LETTERS = {"FULL": "D", "DIFFERENTIAL": "I"}
+
 
 def run(migration: Migration, sql: SqlServer, strategy: str) -> StartLsn:
-    database = migration["database_name"]
-    backup = sql.latest_restored_backup(database)
-    if backup is None:
-        raise RestoreHistoryMissing(f"msdb.dbo.restorehistory has no restore of {database!r}")
-    if backup.backup_type != "D":
+    database, planned = migration["database_name"], migration["restores"]
+    restored = sql.latest_restored_backups(database, len(planned))
+    if len(restored) < len(planned):
         raise RestoreHistoryMissing(
-            f"the last restore of {database!r} was of backup type {backup.backup_type!r}, "
-            "not a full database backup ('D')"
+            f"msdb.dbo.restorehistory has {len(restored)} restore(s) of {database!r}; this "
+            f"migration made {len(planned)}"
         )
-    lsns = {
-        "first_lsn": Lsn.from_numeric(backup.first_lsn),
-        "checkpoint_lsn": Lsn.from_numeric(backup.checkpoint_lsn),
-        "last_lsn": Lsn.from_numeric(backup.last_lsn),
-    }
-    # The header read before the restore must be what msdb says was restored.
-    check_restored_matches(migration["backup"], lsns)
+    # Newest first: the last planned restore (the backup CDC starts from) is restored[0].
+    for row, restore in zip(restored, reversed(planned), strict=True):
+        if row.backup_type != _TYPE_LETTERS[restore["restore_type"]]:
+            raise RestoreHistoryMissing(
+                f"msdb says a restore of {database!r} was of backup type {row.backup_type!r}, "
+                f"where bak2rds restored a {restore['restore_type'].lower()} backup "
+                f"('{_TYPE_LETTERS[restore['restore_type']]}')"
+            )
+        # The header read before the restore must be what msdb says was restored.
+        check_restored_matches(restore["backup"], _lsns(row))
+    backup = restored[0]
+    lsns = _lsns(backup)
     # The DMS source endpoint reads migration["source_database"]: replaying another
     # database's log onto this copy would corrupt it.
     if backup.source_database.lower() != migration["source_database"].lower():
@@ -54,4 +62,12 @@ def run(migration: Migration, sql: SqlServer, strategy: str) -> StartLsn:
         "backup_finished_at": (
             backup.backup_finish_date.isoformat() if backup.backup_finish_date else None
         ),
+    }
+
+
+def _lsns(row: RestoredBackup) -> dict[str, Lsn]:
+    return {
+        "first_lsn": Lsn.from_numeric(row.first_lsn),
+        "checkpoint_lsn": Lsn.from_numeric(row.checkpoint_lsn),
+        "last_lsn": Lsn.from_numeric(row.last_lsn),
     }

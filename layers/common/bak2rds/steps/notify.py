@@ -40,6 +40,17 @@ def failure(
     }
 
 
+def waiting_for_stripes(
+    caught: CaughtError, state: Mapping[str, Any], execution_arn: str, topic: Publisher
+) -> Milestone:
+    """A striped backup's first stripes arrived: say what is missing, once per set."""
+    detail = _error_message(str(caught.get("Cause", "")))
+    detail = detail.removeprefix("STRIPES_MISSING: ")
+    subject, body = messages.waiting_for_stripes(detail, state, execution_arn)
+    message_id = topic.publish(subject, body, {"event": "WAITING_FOR_STRIPES"})
+    return {"event": "WAITING_FOR_STRIPES", "message_id": message_id}
+
+
 def approval_expired(state: MigrationState, execution_arn: str, topic: Publisher) -> Notice:
     """Nobody decided in time: say so, and give the Fail state its code and cause."""
     entry = CATALOGUE["APPROVAL_EXPIRED"]

@@ -1,4 +1,8 @@
-"""Start Restore: EXEC rds_restore_database once per migration, however often it is retried.
+"""Start Restore: EXEC rds_restore_database once per restore, however often it is retried.
+
+A migration restores one full backup, or a full WITH NORECOVERY and then a differential:
+Start Restore starts the first (``migration.restores[0]``), Check Restore the next once the
+one before has succeeded (``start_planned``), each with the same guard against duplicates.
 
 A retried or duplicated invocation must not start a second restore. Before starting, the
 step looks at the restore tasks RDS already has for the database:
@@ -21,7 +25,16 @@ from bak2rds.errors import DatabaseAlreadyExists, RestoreAlreadyRunning
 from bak2rds.models import Migration, Restore
 from bak2rds.polling import FIRST_WAIT_SECONDS
 
-RESTORE_TASK_TYPES = frozenset({"RESTORE_DB"})
+# rds_task_status's task_type of each kind of restore (RDS user guide, "Using native backup
+# and restore").
+RESTORE_TASK_TYPES = frozenset(
+    {
+        "RESTORE_DB",
+        "RESTORE_DB_NORECOVERY",
+        "RESTORE_DB_DIFFERENTIAL",
+        "RESTORE_DB_DIFFERENTIAL_NORECOVERY",
+    }
+)
 # RDS runs at most two native backup/restore tasks at a time and queues the rest.
 MAX_CONCURRENT_TASKS = 2
 
@@ -33,32 +46,54 @@ def run(
     execution_started_at: datetime,
     now: datetime,
 ) -> Restore:
-    database, s3_arn = migration["database_name"], migration["s3_arn"]
-    tasks = [t for t in sql.restore_tasks_for(database) if t.task_type in RESTORE_TASK_TYPES]
-    ours = _task_of_this_migration(tasks, s3_arn, execution_started_at, sql)
-    if ours is None:
-        running = [t for t in tasks if not t.finished]
-        if running:
-            raise RestoreAlreadyRunning(
-                f"restore task {running[0].task_id} for {database!r} is {running[0].lifecycle} "
-                f"(from {running[0].s3_object_arn or 'another file'})"
-            )
-        if sql.database_exists(database):
-            raise DatabaseAlreadyExists(f"database {database!r} already exists on the instance")
-        started = sql.start_restore(database, s3_arn, kms_key_arn)
-    else:
-        started = ours
+    started, reused = start_planned(migration, 0, sql, kms_key_arn, execution_started_at)
     position = queue_position(started, sql)
     return {
         "task_id": started.task_id,
         "lifecycle": started.lifecycle,
         "percent_complete": started.percent_complete,
-        "reused_existing_task": ours is not None,
+        "reused_existing_task": reused,
         "started_at": now.isoformat(),
         "wait_seconds": FIRST_WAIT_SECONDS,
         "queued": position["queued"],
         "tasks_ahead": position["tasks_ahead"],
+        "step": 0,
+        "steps": len(migration["restores"]),
     }
+
+
+def start_planned(
+    migration: Migration,
+    step: int,
+    sql: SqlServer,
+    kms_key_arn: str | None,
+    execution_started_at: datetime,
+) -> tuple[RestoreTask, bool]:
+    """Start ``migration.restores[step]``, or find the task an earlier try of it started;
+    the task, and whether it was found rather than started."""
+    database, planned = migration["database_name"], migration["restores"][step]
+    tasks = [t for t in sql.restore_tasks_for(database) if t.task_type in RESTORE_TASK_TYPES]
+    ours = _task_of_this_migration(tasks, planned["s3_arn"], execution_started_at, sql)
+    if ours is not None:
+        return ours, True
+    running = [t for t in tasks if not t.finished]
+    if running:
+        raise RestoreAlreadyRunning(
+            f"restore task {running[0].task_id} for {database!r} is {running[0].lifecycle} "
+            f"(from {running[0].s3_object_arn or 'another file'})"
+        )
+    # The first restore creates the database; a differential goes into the one the full
+    # before it left RESTORING (RDS refuses it otherwise).
+    if step == 0 and sql.database_exists(database):
+        raise DatabaseAlreadyExists(f"database {database!r} already exists on the instance")
+    task = sql.start_restore(
+        database,
+        planned["s3_arn"],
+        kms_key_arn,
+        restore_type=planned["restore_type"],
+        with_norecovery=planned["with_norecovery"],
+    )
+    return task, False
 
 
 class QueuePosition(TypedDict):

@@ -64,7 +64,7 @@ from moto.awslambda.models import LambdaFunction
 from moto.dms.models import dms_backends
 from moto.sns.models import sns_backends
 
-from bak2rds.backupfile import NotASqlServerBackup, read_backup_header
+from bak2rds.backupfile import CompressedBackup, NotASqlServerBackup, read_backup_header
 from bak2rds.lsn import Lsn
 from localrun import samples
 from localrun.approvals import (
@@ -90,7 +90,7 @@ from localrun.interpreter import INTERPRETER_DIFFERENCES, MOTO_CONFIG, patched_i
 from localrun.lambdas import LambdaService, LocalFunction
 from localrun.results import DeliveryFailed, ExecutionResult, Notification, StateVisit, Upload
 from localrun.simtime import SimulatedTime
-from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer
+from localrun.sqlserver import BackupInS3, SimulatedRdsSqlServer, unreadable_file
 from localrun.template import (
     SamTemplate,
     TemplateError,
@@ -236,6 +236,7 @@ class LocalRuntime:
             stack.enter_context(mock.patch.object(LambdaFunction, "invoke", self._lambda_invoke()))
             _fresh_process_caches()
             self.deployment.deploy()
+            self.sql.objects_under = self._objects_under
         except BaseException:
             stack.close()
             raise
@@ -275,9 +276,14 @@ class LocalRuntime:
         backup whose header says what ``backup`` does.
         """
         content = body.to_bytes() if isinstance(body, BackupImage) else body
+        s3_arn = f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}/{key}"
         if backup is None and content is not None:
-            with contextlib.suppress(NotASqlServerBackup):
+            try:
                 backup = BackupInS3.from_header(read_backup_header(content))
+            except CompressedBackup:
+                pass  # RDS restores it; its header is not read here: the default backup
+            except NotASqlServerBackup:
+                backup = unreadable_file(s3_arn)
         if backup is None:
             backup = samples.backup_in_s3(_stem(key) or samples.DATABASE)
         if content is None:
@@ -287,11 +293,21 @@ class LocalRuntime:
         )
         version_id = str(response.get("VersionId") or "")
         etag = str(response["ETag"]).strip('"')
-        s3_arn = f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}/{key}"
         self.sql.add_backup(s3_arn, backup)
         self.source_databases.setdefault(backup.database_name, SourceDatabase())
         event = self.object_created_event(key, len(content), etag, version_id)
         return Upload(self.bucket, key, version_id, etag, len(content), s3_arn, backup, event)
+
+    def _objects_under(self, prefix_arn: str) -> list[str]:
+        """What RDS finds under an ``arn:...:s3:::bucket/prefix`` now: the bucket's keys."""
+        bucket, _, prefix = prefix_arn.split(":::", 1)[-1].partition("/")
+        pages = client(self.region, "s3").get_paginator("list_objects_v2")
+        partition = self.deployment.pseudo().partition
+        return [
+            f"arn:{partition}:s3:::{bucket}/{entry['Key']}"
+            for page in pages.paginate(Bucket=bucket, Prefix=prefix)
+            for entry in page.get("Contents", [])
+        ]
 
     def _dms_reaches(self, endpoint: Any) -> str | None:
         """Why DMS could not connect to ``endpoint`` now (None: it can), as its connection

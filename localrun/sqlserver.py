@@ -123,6 +123,20 @@ class BackupInS3:
         return cls(**{**facts, **overrides})
 
 
+def unreadable_file(s3_arn: str) -> BackupInS3:
+    """An object RDS finds that is no SQL Server backup: its restore fails (error 3241)."""
+    return BackupInS3(
+        "",
+        0,
+        0,
+        0,
+        fails_with=(
+            f"The media family on device '{s3_arn}' is incorrectly formed. SQL Server cannot "
+            "process this media family. RESTORE DATABASE is terminating abnormally."
+        ),
+    )
+
+
 @dataclass
 class RestoreTaskRecord:
     task_id: int
@@ -165,6 +179,8 @@ class SimulatedRdsSqlServer:
     # sys.server_principals: the instance's logins by name and SID (the master user's)
     logins: dict[str, bytes] = field(default_factory=lambda: {"admin": bytes.fromhex("0a0b")})
     executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    # The S3 ARNs of the objects under a prefix now (the runtime lists its bucket in moto)
+    objects_under: Callable[[str], list[str]] | None = None
     # Errors to raise instead of connecting / executing, consumed one per call. pymssql's
     # shapes: connect raises OperationalError((number, message)), execute raises
     # OperationalError(number, message).
@@ -345,11 +361,18 @@ class SimulatedRdsSqlServer:
         return list(TASK_COLUMNS), [self._task_row(task)]
 
     def _files_of(self, s3_arn: str) -> list[BackupInS3]:
-        """A file, or for ``prefix*`` every object whose key starts with the prefix."""
+        """A file, or for ``prefix*`` every object whose key starts with the prefix, as the
+        bucket holds them now (``objects_under``; without it, what was registered). An
+        object that is not a backup bak2rds registered is a file SQL Server cannot read."""
+        prefix = s3_arn[:-1] if s3_arn.endswith("*") else s3_arn
+        arns = (
+            self.objects_under(prefix)
+            if self.objects_under is not None
+            else [arn for arn in self.backups if arn.startswith(prefix)]
+        )
         if not s3_arn.endswith("*"):
-            return [self.backups[s3_arn]] if s3_arn in self.backups else []
-        prefix = s3_arn[:-1]
-        return [backup for arn, backup in sorted(self.backups.items()) if arn.startswith(prefix)]
+            arns = [arn for arn in arns if arn == s3_arn]
+        return [self.backups.get(arn) or unreadable_file(arn) for arn in sorted(arns)]
 
     def _status_by_id(self, task_id: int) -> tuple[list[str], list[Row]]:
         task = self._task(int(task_id))
@@ -481,6 +504,10 @@ class SimulatedRdsSqlServer:
                 "are provided. All members must be provided. RESTORE DATABASE is terminating "
                 "abnormally."
             )
+        if task.restore_type == "FULL" and self._database_exists(task.database_name):
+            return (  # another task created it meanwhile
+                f"Database '{task.database_name}' already exists. Choose a different database name."
+            )
         if task.restore_type == "FULL" and first.backup_type != "FULL":
             return (
                 "The log or differential backup cannot be restored because no files are "
@@ -492,7 +519,7 @@ class SimulatedRdsSqlServer:
                 base is not None
                 and base["type"] == "D"
                 and first.database_backup_lsn == int(base["checkpoint_lsn"])
-                and first.database_backup_id in (None, base["backup_set_id"])
+                and first.database_backup_id == base["backup_set_id"]
             ):
                 return (
                     "This differential backup cannot be restored because the database has "

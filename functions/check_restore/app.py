@@ -19,7 +19,10 @@ def lambda_handler(event: CheckRestorePayload, context: LambdaContext) -> Restor
         event["migration"],
         connection,
         config.load(config.RestoreSettings).kms_key_arn,
-        execution_started_at=clock.parse_timestamp(event["execution_started_at"]),
+        # An execution started on an older definition passes no start time: the restore's
+        execution_started_at=clock.parse_timestamp(
+            event.get("execution_started_at") or event["restore"]["started_at"]
+        ),
         now=clock.utcnow(),
     )
     if restore.get("succeeded"):

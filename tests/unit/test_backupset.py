@@ -184,3 +184,46 @@ def test_stripes_without_a_common_file_name_prefix_are_refused() -> None:
     )
     with pytest.raises(UnusableBackup, match="no file name prefix in common"):
         BackupFinder(bucket, "b").restore_arn(files, "aws")
+
+
+def test_stripes_are_found_among_more_backups_than_bak2rds_reads() -> None:
+    # A dump folder with 120 other backups sorting before the stripes: the stripes share
+    # most of the uploaded file's name, so they are read first.
+    bucket = FakeBucket()
+    other = samples.backup_image("Other").to_bytes()
+    for n in range(120):
+        bucket.put(f"stripe/A_{n:03}.bak", size=len(other), body=other)
+    first = put_real(bucket, STRIPES[0], STRIPES[0])
+    put_real(bucket, STRIPES[1], STRIPES[1])
+
+    finder = BackupFinder(bucket, "b")
+    whole = finder.stripes_of(first)
+
+    assert (whole.keys, whole.missing) == (STRIPES, [])
+    assert finder.headers_read < 10
+
+
+def test_a_stripe_search_cut_short_says_so_instead_of_waiting_for_ever() -> None:
+    bucket = FakeBucket()
+    image = BackupImage("Sales", Lsn(1, 1, 1), Lsn(1, 1, 1), Lsn(1, 2, 1), family_count=2)
+    first = put_image(bucket, "dump/Sales_1.bak", image)
+    other = samples.backup_image("Other").to_bytes()
+    for n in range(120):  # share the prefix better than the real second stripe does
+        bucket.put(f"dump/Sales_1_{n:03}.bak", size=len(other), body=other)
+    put_image(bucket, "dump/Sales_2.bak", dataclasses.replace(image, family_sequence_number=2))
+
+    with pytest.raises(UnusableBackup, match="holds more backups than bak2rds reads") as caught:
+        BackupFinder(bucket, "b").stripes_of(first)
+    assert caught.value.code == "STRIPE_SET_AMBIGUOUS"
+
+
+def test_an_object_s3_will_not_let_bak2rds_read_is_passed_over() -> None:
+    bucket = FakeBucket()
+    bucket.put("staged/locked.bak")
+    bucket.denied.add("staged/locked.bak")  # another KMS key, say
+    bucket.put("staged/archived.bak", storage_class="DEEP_ARCHIVE")
+    base = put_real(bucket, "staged/base.bak", FULL_1413)
+    diff = put_real(bucket, "Diff/d.bak", DIFF_1416)
+
+    assert BackupFinder(bucket, "b").base_of(diff).keys == [base.key]
+    assert "staged/archived.bak" not in bucket.read_keys

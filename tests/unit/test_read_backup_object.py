@@ -8,7 +8,12 @@ from typing import Any
 import pytest
 
 from bak2rds.adapters.s3 import ListedObject, ObjectFacts
-from bak2rds.errors import InvalidBackupObject, InvalidDatabaseName, UnusableBackup
+from bak2rds.errors import (
+    AwsAccessDenied,
+    InvalidBackupObject,
+    InvalidDatabaseName,
+    UnusableBackup,
+)
 from bak2rds.steps import read_backup_object
 from localrun import samples
 
@@ -26,6 +31,9 @@ class FakeBucket:
     newest: dict[str, str] = field(default_factory=dict)
     heads: list[tuple[str, str]] = field(default_factory=list)
     reads: list[int] = field(default_factory=list)
+    read_keys: list[str] = field(default_factory=list)
+    denied: set[str] = field(default_factory=set)  # keys whose GET S3 refuses
+    storage_classes: dict[str, str] = field(default_factory=dict)
 
     def put(
         self,
@@ -34,7 +42,9 @@ class FakeBucket:
         version: str = VERSION,
         metadata: dict[str, str] | None = None,
         body: bytes | None = None,
+        storage_class: str = "STANDARD",
     ) -> None:
+        self.storage_classes[key] = storage_class
         self.objects[(key, version)] = ObjectFacts(key, version, size, "etag", metadata or {})
         self.bodies[(key, version)] = (
             NORTHWIND.to_bytes(min(size, 100_000)) if body is None else body
@@ -43,6 +53,9 @@ class FakeBucket:
 
     def read_start(self, bucket: str, key: str, version_id: str, length: int) -> bytes:
         self.reads.append(length)
+        self.read_keys.append(key)
+        if key in self.denied:
+            raise AwsAccessDenied(f"S3 GetObject: Access Denied ({key})")
         return self.bodies[(key, version_id or self.newest[key])][:length]
 
     def head(self, bucket: str, key: str, version_id: str) -> ObjectFacts | None:
@@ -57,7 +70,14 @@ class FakeBucket:
             for key in self.newest
             if key.startswith(prefix) and (recursive or "/" not in key[len(prefix) :])
         )
-        listed = [ListedObject(k, self.objects[(k, self.newest[k])].size) for k in keys]
+        listed = [
+            ListedObject(
+                k,
+                self.objects[(k, self.newest[k])].size,
+                storage_class=self.storage_classes.get(k, "STANDARD"),
+            )
+            for k in keys
+        ]
         return listed[:limit], len(listed) > limit
 
 

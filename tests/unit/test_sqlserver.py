@@ -1,6 +1,9 @@
 """The SQL adapter against the simulated RDS SQL endpoint."""
 
+import dataclasses
+import uuid
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from pymssql import exceptions as pymssql_errors
@@ -8,12 +11,14 @@ from pymssql import exceptions as pymssql_errors
 from bak2rds.adapters.sqlserver import (
     Credentials,
     Endpoint,
+    RestoreTask,
     SqlServer,
     classify_restore_message,
     translate_sql_error,
 )
 from bak2rds.errors import (
     DatabaseAlreadyExists,
+    RestoreTaskFailed,
     SqlAccessDenied,
     TargetNotReady,
     TransientDependencyError,
@@ -24,6 +29,7 @@ from localrun.sqlserver import SimulatedRdsSqlServer
 
 ARN = "arn:aws:s3:::staging/Northwind.bak"
 BACKUP = samples.backup_in_s3()
+SET = uuid.UUID(int=7)
 
 
 def test_a_restore_is_started_with_parameters_and_its_task_id_captured(
@@ -58,6 +64,84 @@ def test_task_status_follows_the_documented_lifecycle(
     assert sql.database_exists("Northwind") and sql.database_exists("NORTHWIND")
     (backup,) = sql.latest_restored_backups("Northwind", 1)
     assert backup.first_lsn == BACKUP.first_lsn
+
+
+STRIPE = samples.backup_in_s3("Sales")
+STRIPES = {
+    f"arn:aws:s3:::staging/in/Sales_{n}.bak": dataclasses.replace(
+        STRIPE, family_count=2, family_sequence_number=n, media_set_id=SET, backup_set_id=SET
+    )
+    for n in (1, 2)
+}
+
+
+def _restored_from(
+    sql: SqlServer, sql_sim: SimulatedRdsSqlServer, clock: ManualClock, s3_arn: str, **kind: Any
+) -> RestoreTask:
+    task_id = sql.start_restore("Sales", s3_arn, None, **kind).task_id
+    clock.advance(3600)
+    task = sql.restore_task(task_id)
+    assert task is not None
+    return task
+
+
+def test_a_striped_set_is_restored_from_its_prefix_with_every_stripe(
+    sql: SqlServer, sql_sim: SimulatedRdsSqlServer, clock: ManualClock
+) -> None:
+    sql_sim.backups.update(STRIPES)
+    task = _restored_from(sql, sql_sim, clock, "arn:aws:s3:::staging/in/Sales_*")
+    assert (task.lifecycle, task.task_type) == ("SUCCESS", "RESTORE_DB")
+
+
+@pytest.mark.parametrize(
+    ("present", "says"),
+    [
+        (1, "The media set has 2 media families but only 1 are provided"),
+        (3, "is incorrectly formed"),  # an object under the prefix that is no backup
+        (12, "unable to restore from more than 10 backup file(s)"),
+    ],
+)
+def test_a_prefix_that_does_not_match_exactly_the_set_fails_the_restore(
+    sql: SqlServer, sql_sim: SimulatedRdsSqlServer, clock: ManualClock, present: int, says: str
+) -> None:
+    sql_sim.backups.update(STRIPES)
+    arns = sorted(STRIPES)[:present] + [
+        f"arn:aws:s3:::staging/in/Sales_x{n}.txt" for n in range(present - 2)
+    ]
+    sql_sim.objects_under = lambda prefix: [a for a in arns if a.startswith(prefix)]
+    task = _restored_from(sql, sql_sim, clock, "arn:aws:s3:::staging/in/Sales_*")
+    assert task.lifecycle == "ERROR"
+    assert says in task.task_info
+
+
+def test_a_differential_goes_only_onto_its_own_full_left_restoring(
+    sql: SqlServer, sql_sim: SimulatedRdsSqlServer, clock: ManualClock
+) -> None:
+    full = dataclasses.replace(STRIPE, backup_set_id=SET, checkpoint_lsn=STRIPE.checkpoint_lsn)
+    diff = dataclasses.replace(
+        STRIPE,
+        backup_type="DIFFERENTIAL",
+        database_backup_lsn=full.checkpoint_lsn,
+        database_backup_id=SET,
+        first_lsn=STRIPE.last_lsn,
+        checkpoint_lsn=STRIPE.last_lsn,
+        last_lsn=STRIPE.last_lsn + 100,
+    )
+    other = dataclasses.replace(diff, database_backup_id=uuid.uuid4())
+    sql_sim.backups.update({"arn:f": full, "arn:d": diff, "arn:o": other})
+    with pytest.raises(RestoreTaskFailed, match="must be in the RESTORING state"):  # no full yet
+        sql.start_restore("Sales", "arn:d", None, restore_type="DIFFERENTIAL")
+
+    _restored_from(sql, sql_sim, clock, "arn:f", with_norecovery=True)
+    assert "sales" in sql_sim.restoring
+    wrong = _restored_from(sql, sql_sim, clock, "arn:o", restore_type="DIFFERENTIAL")
+    assert "has not been restored to the correct earlier state" in wrong.task_info
+    right = _restored_from(sql, sql_sim, clock, "arn:d", restore_type="DIFFERENTIAL")
+
+    assert (right.lifecycle, right.task_type) == ("SUCCESS", "RESTORE_DB_DIFFERENTIAL")
+    assert "sales" not in sql_sim.restoring
+    newest, base = sql.latest_restored_backups("Sales", 2)
+    assert (newest.backup_type, base.backup_type) == ("I", "D")
 
 
 def test_restoring_over_an_existing_database_is_refused(

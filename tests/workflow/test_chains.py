@@ -192,9 +192,12 @@ def test_a_striped_pair_starts_one_migration_when_its_second_stripe_arrives(
     assert runtime.dms.task(migration.data["cdc"]["task_arn"]).cdc_start_position == (
         first_lsn_of(f"stripe/{STRIPES[0]}")
     )
-    # and a stripe's event delivered again, now that the set is whole, is a duplicate of it
-    (again,) = runtime.deliver(runtime.object_created_event(f"stripe/{first}", 1, "etag"))
+    # and a stripe uploaded again, now that the set is whole, is a duplicate of it
+    reupload = runtime.upload(f"stripe/{first}", body=realbackups.read(f"stripe/{first}"))
+    (again,) = runtime.deliver(reupload.event)
     assert (again["execution_name"], again["duplicate"]) == (complete["execution_name"], True)
+    runtime.run_until_done()
+    assert len(sql_sim.tasks) == 1
 
 
 def test_one_stripe_alone_waits_quietly_and_is_e_mailed_once(

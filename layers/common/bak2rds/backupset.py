@@ -20,14 +20,14 @@ from more than 10 backup files at the same time", ibid., "Limitations and recomm
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from bak2rds.adapters.s3 import ListedObject, ObjectFacts
 from bak2rds.backupfile import HEADER_READ_BYTES, BackupHeader, NotASqlServerBackup
 from bak2rds.backupfile import read_backup_header as _read_header
-from bak2rds.errors import UnusableBackup
+from bak2rds.errors import AwsAccessDenied, InvalidBackupObject, UnusableBackup
 from bak2rds.lsn import Lsn
 from bak2rds.naming import BACKUP_SUFFIX
 
@@ -37,6 +37,8 @@ MAX_RESTORE_FILE_BYTES = 5 * 1024**4  # "a size limit of 5 TB per file"
 # Headers read while looking for stripes or a base: each is one ranged GET of at most 1 MiB.
 MAX_HEADERS_READ = 100
 _MAX_LISTED = 1000
+_ARCHIVED = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class BucketReader(Protocol):
@@ -64,7 +66,6 @@ class FoundBackup:
     key: str
     size: int
     header: BackupHeader
-    last_modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -100,29 +101,41 @@ class BackupFinder:
         self.bucket = bucket
         self._headers: dict[str, BackupHeader | None] = {}
         self.headers_read = 0
+        self.search_cut_short = False  # a listing or the header reads stopped at their cap
 
     def stripes_of(self, found: FoundBackup) -> StripeSet:
         """Every file of ``found``'s backup set in its folder (itself when it is not striped)."""
         wanted = found.header
         files = {wanted.family_sequence_number: found}
         if wanted.family_count > 1:
-            for listed in self._list(folder_of(found.key), recursive=False):
-                if listed.key == found.key:  # the listing knows when it was uploaded
-                    files[wanted.family_sequence_number] = replace(
-                        found, last_modified=listed.last_modified
-                    )
-                    continue
-                other = self._header(listed)
+            folder = folder_of(found.key)
+            # Stripes usually share most of their name: those are read first.
+            listed_here = sorted(
+                self._list(folder, recursive=False),
+                key=lambda o: (-len(os.path.commonprefix([o.key, found.key])), o.key),  # noqa: RUF071
+            )
+            for listed in listed_here:
+                if len(files) == wanted.family_count:
+                    break  # every stripe is found
+                other = self._header(listed) if listed.key != found.key else None
                 if (
                     other is not None
                     and other.media_set_id == wanted.media_set_id
                     and other.backup_set_id == wanted.backup_set_id
                 ):
                     files.setdefault(
-                        other.family_sequence_number,
-                        FoundBackup(listed.key, listed.size, other, listed.last_modified),
+                        other.family_sequence_number, FoundBackup(listed.key, listed.size, other)
                     )
-        return StripeSet(wanted.family_count, tuple(files[n] for n in sorted(files)))
+        stripes = StripeSet(wanted.family_count, tuple(files[n] for n in sorted(files)))
+        if stripes.missing and self.search_cut_short:
+            raise UnusableBackup(
+                f"{self._where(folder)} holds more backups than bak2rds reads while looking "
+                f"for the stripes of {self._where(found.key)} ({MAX_HEADERS_READ} headers, "
+                f"{_MAX_LISTED} keys); stripe(s) {_numbers(stripes.missing)} of "
+                f"{stripes.family_count} were not among them",
+                code="STRIPE_SET_AMBIGUOUS",
+            )
+        return stripes
 
     def base_of(self, differential: FoundBackup) -> StripeSet:
         """The full backup (all its stripes) ``differential`` is based on, or raise
@@ -130,7 +143,12 @@ class BackupFinder:
         diff = differential.header
         places = [(STAGED_PREFIX, True), (folder_of(differential.key), False)]
         for prefix, recursive in places:
-            for listed in self._list(prefix, recursive=recursive):
+            # The newest first: a base is usually the latest full, taken days ago at most.
+            listed_here = sorted(
+                self._list(prefix, recursive=recursive),
+                key=lambda o: (o.last_modified is None, -(o.last_modified or _EPOCH).timestamp()),
+            )
+            for listed in listed_here:
                 header = self._header(listed)
                 if header is not None and _is_base_of(header, diff):
                     base = self.stripes_of(FoundBackup(listed.key, listed.size, header))
@@ -151,7 +169,14 @@ class BackupFinder:
             f"{self._where(differential.key)} is a differential backup of "
             f"{diff.database_name!r}; its base is the full backup with checkpoint LSN "
             f"{_lsn_text(diff.database_backup_lsn)} (backup set {diff.database_backup_id}), and "
-            f"no such full backup is under {searched} ({self.headers_read} backup headers read)",
+            f"no such full backup is under {searched} ({self.headers_read} backup headers read"
+            + (
+                f"; the search stopped there, at most {MAX_HEADERS_READ} headers and "
+                f"{_MAX_LISTED} keys per place: keep staged/ to the bases you need"
+                if self.search_cut_short
+                else ""
+            )
+            + ")",
             code="BASE_BACKUP_MISSING",
         )
 
@@ -184,27 +209,37 @@ class BackupFinder:
         return f"arn:{partition}:s3:::{self.bucket}/{prefix}*"
 
     def _list(self, prefix: str, recursive: bool) -> list[ListedObject]:
-        listed, _ = self._reader.list_objects(
+        """The objects that may be backups: ``.bak``, not empty, not archived (neither RDS
+        nor a ranged GET reads a Glacier Flexible Retrieval or Deep Archive object)."""
+        listed, more = self._reader.list_objects(
             self.bucket, prefix, recursive=recursive, limit=_MAX_LISTED
         )
-        return listed
+        self.search_cut_short |= more
+        return [
+            o
+            for o in listed
+            if o.size > 0
+            and o.key.lower().endswith(BACKUP_SUFFIX)
+            and o.storage_class not in _ARCHIVED
+        ]
 
     def _header(self, listed: ListedObject) -> BackupHeader | None:
-        """The header of a ``.bak`` object, None for anything that is not a readable backup."""
+        """The header of a backup object; None for anything that is not a readable backup,
+        or that S3 does not let bak2rds read (one such file does not stop the search; a
+        transient S3 error raises, to be tried again)."""
         if listed.key in self._headers:
             return self._headers[listed.key]
-        header = None
-        if listed.size > 0 and listed.key.lower().endswith(BACKUP_SUFFIX):
-            if self.headers_read >= MAX_HEADERS_READ:
-                return None  # stops a folder of thousands of files costing a GET each
-            self.headers_read += 1
+        if self.headers_read >= MAX_HEADERS_READ:
+            self.search_cut_short = True  # a folder of thousands must not cost a GET each
+            return None
+        self.headers_read += 1
+        try:
             start = self._reader.read_start(
                 self.bucket, listed.key, "", min(listed.size, HEADER_READ_BYTES)
             )
-            try:
-                header = _read_header(start)
-            except NotASqlServerBackup:
-                header = None
+            header: BackupHeader | None = _read_header(start)
+        except (NotASqlServerBackup, AwsAccessDenied, InvalidBackupObject):
+            header = None
         self._headers[listed.key] = header
         return header
 

@@ -82,7 +82,6 @@ def restore_plan_lines(migration: Mapping[str, Any]) -> list[str]:
     restores = migration.get("restores", [])
     if len(restores) == 1 and len(restores[0]["keys"]) == 1:
         return []
-    bucket = migration.get("bucket", "?")
     lines = ["RDS restores, in this order:"]
     for number, restore in enumerate(restores, start=1):
         files = len(restore["keys"])
@@ -90,7 +89,7 @@ def restore_plan_lines(migration: Mapping[str, Any]) -> list[str]:
         ending = "left RESTORING (NORECOVERY)" if restore["with_norecovery"] else "then recovered"
         lines.append(
             f"  {number}. the {restore['restore_type'].lower()} backup "
-            f"s3://{bucket}/{restore['s3_arn'].split(':::', 1)[-1].split('/', 1)[-1]} "
+            f"{_s3_path(migration, restore['s3_arn'])} "
             f"({what}{size_text(restore['size_bytes'])}), {ending}."
         )
     if restores[-1]["restore_type"] == "DIFFERENTIAL":
@@ -100,6 +99,11 @@ def restore_plan_lines(migration: Mapping[str, Any]) -> list[str]:
             "only from the differential on, not from the full backup."
         )
     return lines
+
+
+def _s3_path(migration: Mapping[str, Any], s3_arn: str) -> str:
+    """``arn:aws:s3:::bucket/key*`` → ``s3://bucket/key*``."""
+    return f"s3://{migration.get('bucket', '?')}/{s3_arn.split(':::', 1)[-1].split('/', 1)[-1]}"
 
 
 # Writes, in the restored database, for every object still carrying bak2rds's mark, the
@@ -226,9 +230,13 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
     if kind == "RESTORE_STARTED":
         queued = f"queued behind {restore.get('tasks_ahead')} RDS tasks"
         headline = "restore " + (queued if restore.get("queued") else "started")
+        restoring, size = source, migration.get("size_bytes", 0)
+        if migration.get("restores"):  # the task restores the first of them
+            first = migration["restores"][restore.get("step", 0)]
+            restoring, size = _s3_path(migration, first["s3_arn"]), first["size_bytes"]
         lines = [
-            f"RDS restore task {restore.get('task_id')} is restoring {source} "
-            f"({migration.get('size_bytes', 0):,} bytes) into [{database}].",
+            f"RDS restore task {restore.get('task_id')} is restoring {restoring} "
+            f"({size:,} bytes) into [{database}].",
             *(backup_lines(migration["backup"]) if "backup" in migration else []),
             *restore_plan_lines(migration),
         ]
@@ -331,21 +339,28 @@ def waiting_for_stripes(
     detail: str, state: Mapping[str, Any], execution_arn: str
 ) -> tuple[str, str]:
     """``state`` is the S3 event of a stripe (Read Backup Object ended it)."""
-    headline = detail.split(":", 1)[0] if detail.startswith("waiting for") else "all stripes in"
+    waiting = detail.startswith("waiting for")
+    headline = detail.split(":", 1)[0] if waiting else "all stripes in"
     body = "\n".join(
         [
             detail[:1].upper() + detail[1:] + ".",
             "",
-            "Nothing was restored and nothing failed: this execution only says what is "
-            "missing (once per striped set). RDS restores a striped backup from all its "
-            "files at once, so the migration starts when the last stripe is uploaded into "
-            "the same folder, in an execution of its own.",
+            "Nothing was restored and nothing failed: "
+            + (
+                "this execution only says what is missing (once per striped set). RDS "
+                "restores a striped backup from all its files at once, so the migration "
+                "starts when the last stripe is uploaded into the same folder, in an "
+                "execution of its own."
+                if waiting
+                else "this execution was started while stripes were missing, and leaves the "
+                "migration to the execution the last stripe's upload started."
+            ),
             f"Execution: {console_link(execution_arn)}",
         ]
     )
     # The detail names the database as read_backup_object writes it: "... backup of 'Sales'".
-    named = re.search(r" backup of '([^']+)'", detail)
-    return subject(named.group(1) if named else _key_stem(state) or "?", headline), body
+    named = re.search(r" backup of (['\"])(.+?)\1", detail)  # as repr() quotes it
+    return subject(named.group(2) if named else _key_stem(state) or "?", headline), body
 
 
 def subject(database: str, headline: str) -> str:

@@ -20,6 +20,7 @@ class ListedObject:
     key: str
     size: int
     last_modified: datetime | None = None
+    storage_class: str = "STANDARD"
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,10 @@ class StagingBucket:
                         return found, True
                     found.append(
                         ListedObject(
-                            str(entry["Key"]), int(entry.get("Size", 0)), entry.get("LastModified")
+                            str(entry["Key"]),
+                            int(entry.get("Size", 0)),
+                            entry.get("LastModified"),
+                            str(entry.get("StorageClass") or "STANDARD"),
                         )
                     )
         return found, False

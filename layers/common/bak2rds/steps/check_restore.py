@@ -13,7 +13,7 @@ from bak2rds.clock import parse_timestamp
 from bak2rds.errors import RestoreTaskCancelled, RestoreTaskFailed, for_code
 from bak2rds.models import Migration, Restore
 from bak2rds.polling import FIRST_WAIT_SECONDS, next_restore_wait
-from bak2rds.steps.start_restore import queue_position, start_planned
+from bak2rds.steps.start_restore import planned_restores, queue_position, start_planned
 
 
 def run(
@@ -38,7 +38,7 @@ def run(
     elapsed = max(0.0, (now - parse_timestamp(restore["started_at"])).total_seconds())
     succeeded = task.lifecycle == "SUCCESS"
     step = restore.get("step", 0)
-    if succeeded and step + 1 < len(migration["restores"]):
+    if succeeded and step + 1 < len(planned_restores(migration)):
         task, reused = start_planned(migration, step + 1, sql, kms_key_arn, execution_started_at)
         succeeded = task.lifecycle == "SUCCESS"  # a retry may find it done already
         restore = {

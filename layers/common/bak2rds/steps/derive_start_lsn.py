@@ -14,13 +14,14 @@ from bak2rds.errors import DmsRequestRejected, RestoreHistoryMissing
 from bak2rds.lsn import Lsn
 from bak2rds.models import Migration, StartLsn
 from bak2rds.preflight import check_restored_matches
+from bak2rds.steps.start_restore import planned_restores
 
 # msdb backupset.type of each planned restore
 _TYPE_LETTERS = {"FULL": "D", "DIFFERENTIAL": "I"}
 
 
 def run(migration: Migration, sql: SqlServer, strategy: str) -> StartLsn:
-    database, planned = migration["database_name"], migration["restores"]
+    database, planned = migration["database_name"], planned_restores(migration)
     restored = sql.latest_restored_backups(database, len(planned))
     if len(restored) < len(planned):
         raise RestoreHistoryMissing(

@@ -2,9 +2,10 @@
 
 Three exceptions to "one per version", each so that a duplicate maps to the same name:
 * a key under ``staged/`` starts nothing: it is a base a differential will find;
-* every stripe of a striped set maps to one name, derived from the media set and the
-  stripes' upload times, once the set is complete: the last stripe's event starts it and the
-  others' are duplicates;
+* every stripe of a striped set maps to one name, derived from the folder, the media set and
+  the backup set, once the set is complete: the last stripe's event starts it and the others'
+  (and a stripe uploaded again) are duplicates. The same set migrates again only from
+  another folder;
 * while stripes are missing, every stripe's event maps to the set's one ``-waiting`` name:
   that execution says what is missing (one e-mail per set) and ends without restoring.
 Anything that is not a readable striped backup is named as one object version; Read Backup
@@ -18,9 +19,10 @@ from typing import Any
 from bak2rds.adapters.stepfunctions import StateMachine
 from bak2rds.backupfile import HEADER_READ_BYTES, NotASqlServerBackup, read_backup_header
 from bak2rds.backupset import BackupFinder, BucketReader, FoundBackup, folder_of, is_staged
-from bak2rds.errors import AwsAccessDenied, InvalidBackupObject
+from bak2rds.errors import AwsAccessDenied, InvalidBackupObject, UnusableBackup
 from bak2rds.models import StartedMigration
 from bak2rds.naming import execution_name, object_fingerprint, stripe_set_execution_name
+from bak2rds.observability import logger
 from bak2rds.s3event import UploadedObject, parse_object_created
 from bak2rds.steps.read_backup_object import find_uploaded_object
 
@@ -51,19 +53,20 @@ def _striped_set_name(uploaded: UploadedObject, bucket: BucketReader) -> str | N
             uploaded.bucket, facts.key, facts.version_id, min(facts.size, HEADER_READ_BYTES)
         )
         header = read_backup_header(start)
-    except (InvalidBackupObject, AwsAccessDenied, NotASqlServerBackup):
+    except (InvalidBackupObject, NotASqlServerBackup):
+        return None
+    except AwsAccessDenied as denied:
+        logger.warning("Header not readable: named as one object", extra={"error": str(denied)})
         return None
     if header.family_count == 1:
         return None
-    finder = BackupFinder(bucket, uploaded.bucket)
-    files = finder.stripes_of(FoundBackup(facts.key, facts.size, header))
-    folder = folder_of(facts.key)
-    if files.missing:
-        identity = f"{header.media_set_id}\nwaiting"
-    else:  # a set uploaded again later is another migration
-        identity = f"{header.media_set_id}\n" + "\n".join(
-            f"{found.key}@{found.last_modified.isoformat() if found.last_modified else ''}"
-            for found in files.files
+    try:
+        files = BackupFinder(bucket, uploaded.bucket).stripes_of(
+            FoundBackup(facts.key, facts.size, header)
         )
-    fingerprint = object_fingerprint(uploaded.bucket, folder, identity)
-    return stripe_set_execution_name(header.database_name, fingerprint, complete=not files.missing)
+        complete = not files.missing
+    except UnusableBackup:  # Read Backup Object says why, once for the whole set
+        complete = True
+    identity = f"{header.media_set_id}\n{header.backup_set_id}" + ("" if complete else "\nwaiting")
+    fingerprint = object_fingerprint(uploaded.bucket, folder_of(facts.key), identity)
+    return stripe_set_execution_name(header.database_name, fingerprint, complete=complete)

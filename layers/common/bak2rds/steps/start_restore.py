@@ -22,7 +22,7 @@ from typing import TypedDict
 
 from bak2rds.adapters.sqlserver import RestoreTask, SqlServer
 from bak2rds.errors import DatabaseAlreadyExists, RestoreAlreadyRunning
-from bak2rds.models import Migration, Restore
+from bak2rds.models import Migration, PlannedRestore, Restore
 from bak2rds.polling import FIRST_WAIT_SECONDS
 
 # rds_task_status's task_type of each kind of restore (RDS user guide, "Using native backup
@@ -58,8 +58,25 @@ def run(
         "queued": position["queued"],
         "tasks_ahead": position["tasks_ahead"],
         "step": 0,
-        "steps": len(migration["restores"]),
+        "steps": len(planned_restores(migration)),
     }
+
+
+def planned_restores(migration: Migration) -> list[PlannedRestore]:
+    """What the migration restores; an execution started before chains existed (no
+    ``restores`` in its state) restores its one object as a full backup."""
+    if "restores" in migration:
+        return migration["restores"]
+    return [
+        {
+            "restore_type": "FULL",
+            "s3_arn": migration["s3_arn"],
+            "keys": [migration["key"]],
+            "size_bytes": migration["size_bytes"],
+            "with_norecovery": False,
+            "backup": migration["backup"],
+        }
+    ]
 
 
 def start_planned(
@@ -71,7 +88,7 @@ def start_planned(
 ) -> tuple[RestoreTask, bool]:
     """Start ``migration.restores[step]``, or find the task an earlier try of it started;
     the task, and whether it was found rather than started."""
-    database, planned = migration["database_name"], migration["restores"][step]
+    database, planned = migration["database_name"], planned_restores(migration)[step]
     tasks = [t for t in sql.restore_tasks_for(database) if t.task_type in RESTORE_TASK_TYPES]
     ours = _task_of_this_migration(tasks, planned["s3_arn"], execution_started_at, sql)
     if ours is not None:

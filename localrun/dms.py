@@ -39,7 +39,14 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
 * ``DescribeTableStatistics`` (moto has none) lists, once the task started, every table of
   the target database its mappings select (``tables_of``), ``TableState`` "Table completed",
   or "Table error" for a table ``suspend_table`` names; the task stays ``running``, as DMS
-  leaves it when it suspends a table (DMS API reference, TableStatistics);
+  leaves it when it suspends a table (DMS API reference, TableStatistics). With
+  ``ValidationSettings.EnableValidation`` in the task's settings each table reports
+  validation: "for a CDC only task with validation enabled, all pre-existing data in a table
+  is validated before starting validation of new data" (DMS user guide, "AWS DMS data
+  validation"), so every table is "Pending records" (``ValidationPendingRecords``
+  ``pending_rows``) for ``validating_for`` after the start, then "Validated"; without it,
+  "Not enabled". ``set_validation`` sets a table's counts (failed records make it
+  "Mismatched records"), ``set_changes`` its Inserts/Updates/Deletes;
 * a start is checked against the source (``start_refusal``): a native start point on a
   source database with no publication, or one the source's log no longer holds, makes the
   task ``failed`` once it was ``starting`` for ``starting_for``, with DMS's message (the
@@ -127,6 +134,8 @@ class SimulatedTask:
     fails_at: datetime | None = None  # with ``failure``: a start DMS cannot go on with
     modifying_until: datetime | None = None
     suspended: set[tuple[str, str]] = field(default_factory=set)  # (schema, table)
+    validation: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    changes: dict[tuple[str, str], tuple[int, int, int]] = field(default_factory=dict)
     metrics_until: datetime | None = None  # last minute a datapoint was published for
     status_history: list[tuple[datetime, str]] = field(default_factory=list)
 
@@ -147,6 +156,7 @@ class SimulatedDms:
         stopping_for: timedelta = timedelta(seconds=40),
         deleting_for: timedelta = timedelta(seconds=45),
         modifying_for: timedelta = timedelta(seconds=40),
+        validating_for: timedelta = timedelta(minutes=20),
         tables_of: Callable[[FakeReplicationTask], list[tuple[str, str]]] | None = None,
         start_refusal: Callable[[FakeReplicationTask, str | None], str | None] | None = None,
     ) -> None:
@@ -158,6 +168,9 @@ class SimulatedDms:
         self.stopping_for = stopping_for
         self.deleting_for = deleting_for
         self.modifying_for = modifying_for
+        # the first pass of validation over the restored rows, and how many it holds pending
+        self.validating_for = validating_for
+        self.pending_rows = 1000
         self.tables_of = tables_of or (lambda task: [])
         self.start_refusal = start_refusal or (lambda task, position: None)
         self.deleted_tasks: list[str] = []  # identifiers, once DMS has removed them
@@ -194,6 +207,48 @@ class SimulatedDms:
         """DMS stops replicating one table of the task (it reports "Table error")."""
         with self._lock:
             self.task(arn_or_identifier).suspended.add((schema, table))
+
+    def set_validation(
+        self,
+        arn_or_identifier: str,
+        schema: str,
+        table: str,
+        *,
+        failed: int = 0,
+        pending: int = 0,
+        suspended: int = 0,
+        state: str | None = None,
+    ) -> None:
+        """A table's validation from now on, as DescribeTableStatistics reports it."""
+        if state is None:
+            state = (
+                "Mismatched records"
+                if failed
+                else "Suspended records"
+                if suspended
+                else "Pending records"
+                if pending
+                else "Validated"
+            )
+        with self._lock:
+            self.task(arn_or_identifier).validation[(schema, table)] = {
+                "ValidationState": state,
+                "ValidationFailedRecords": failed,
+                "ValidationPendingRecords": pending,
+                "ValidationSuspendedRecords": suspended,
+            }
+
+    def set_changes(
+        self,
+        arn_or_identifier: str,
+        schema: str,
+        table: str,
+        inserts: int,
+        updates: int,
+        deletes: int,
+    ) -> None:
+        with self._lock:
+            self.task(arn_or_identifier).changes[(schema, table)] = (inserts, updates, deletes)
 
     def refuse_task_creation(self, message: str | None) -> None:
         """From now on CreateReplicationTask fails with ``message`` as DMS's
@@ -448,14 +503,42 @@ class SimulatedDms:
                         if (schema, table) in simulated.suspended
                         else "Table completed"
                     ),
-                    "Inserts": 0,
-                    "Updates": 0,
-                    "Deletes": 0,
+                    **dict(
+                        zip(
+                            ("Inserts", "Updates", "Deletes"),
+                            simulated.changes.get((schema, table), (0, 0, 0)),
+                            strict=True,
+                        )
+                    ),
                     "Ddls": 0,
+                    **self._validation_of(task, simulated, (schema, table)),
                 }
                 for schema, table in tables
             ]
             return json.dumps({"ReplicationTaskArn": arn, "TableStatistics": statistics})
+
+    def _validation_of(
+        self, task: FakeReplicationTask, simulated: SimulatedTask, table: tuple[str, str]
+    ) -> dict[str, Any]:
+        settings = json.loads(task.replication_task_settings or "{}")
+        if not settings.get("ValidationSettings", {}).get("EnableValidation"):
+            return {"ValidationState": "Not enabled"}
+        if table in simulated.validation:
+            return simulated.validation[table]
+        started = simulated.start_requested_at
+        if started is not None and self.clock.now() < started + self.validating_for:
+            return {
+                "ValidationState": "Pending records",
+                "ValidationPendingRecords": self.pending_rows,
+                "ValidationFailedRecords": 0,
+                "ValidationSuspendedRecords": 0,
+            }
+        return {
+            "ValidationState": "Validated",
+            "ValidationPendingRecords": 0,
+            "ValidationFailedRecords": 0,
+            "ValidationSuspendedRecords": 0,
+        }
 
     def _stop(self, backend: DatabaseMigrationServiceBackend, arn: str) -> str:
         with self._lock:

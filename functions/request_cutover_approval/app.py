@@ -21,6 +21,7 @@ def lambda_handler(
     event: RequestCutoverApprovalPayload, context: LambdaContext
 ) -> ApprovalRequested:
     state, settings = event["state"], config.load(config.ApprovalSettings)
+    cdc = config.load(config.CdcSettings)
     requested = request_cutover_approval.run(
         event["execution_id"],
         event["task_token"],
@@ -29,10 +30,11 @@ def lambda_handler(
         settings.timeout_seconds,
         config.load(config.ApprovalLinkSettings).base_url,
         approval.signing_key(settings.key_secret_arn),
-        config.load(config.CdcSettings).latency_threshold_seconds,
+        cdc.latency_threshold_seconds,
         approval.approvals_table(),
         services.topic(),
         clock.utcnow(),
+        validation_must_finish=cdc.validation_must_finish,
     )
     logger.info("Cutover approval requested", extra=dict(requested))
     return requested

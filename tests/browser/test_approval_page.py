@@ -75,3 +75,35 @@ def test_a_visit_that_only_reads_leaves_the_execution_waiting(
     (execution,) = runtime.run_until_done()
     assert execution.waiting_for_approval
     assert runtime.dms.status(execution.data["cdc"]["task_arn"]) == "running"
+
+
+def test_the_page_shows_dms_validation_and_approve_is_refused_on_failed_records(
+    runtime: LocalRuntime, browser: Any
+) -> None:
+    link = waiting_link(runtime)
+    (execution,) = runtime.executions()
+    # Given DMS finds rows of Orders that differ on the source and on RDS
+    runtime.dms.set_validation(execution.data["cdc"]["task_arn"], "dbo", "Orders", failed=4)
+    with runtime.serve_approvals():
+        page = browser.new_page()
+        page.goto(runtime.local_approval_url(link))
+        # the page lists each table's validation, Orders first with its failed records
+        table = page.locator("table")
+        assert table.locator("th").all_inner_texts()[:3] == [
+            "Table",
+            "Changes applied",
+            "Validation",
+        ]
+        first = table.locator("tbody tr").first.locator("td").all_inner_texts()
+        assert (first[0], first[2], first[3]) == ("[dbo].[Orders]", "Mismatched records", "4")
+
+        # When the DBA presses Approve, nothing happens and the page says why
+        page.get_by_role("button", name="Approve cutover").click()
+        page.wait_for_load_state()
+        assert page.locator("h1").inner_text() == (
+            "DMS validation does not let the cutover go ahead"
+        )
+        assert "4 record(s) failed DMS validation in [dbo].[Orders]" in page.content()
+        page.close()
+    runtime.run_until_done()
+    assert runtime.executions()[0].waiting_for_approval

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, Decider
+from bak2rds.adapters.dms import TableStatistic
 from bak2rds.approval import REJECTED_ERROR, pages, rules
 from bak2rds.approval.links import new_approval_id, sign
 from bak2rds.approval.pages import Page
 from bak2rds.approval.rules import Collaborators, Latency, Request
 from bak2rds.errors import CdcTaskFailed, TransientDependencyError
-from bak2rds.models import Approval, ApprovalSummary
+from bak2rds.models import Approval, ApprovalSummary, Validation
 from bak2rds.steps.request_cutover_approval import summary
+from bak2rds.validation import summarize
 from tests import states
 
 KEY = b"s" * 64
@@ -92,6 +94,8 @@ class World:
     signature: str
     latency: Latency = field(default_factory=lambda: Latency(12.0, "running"))
     latency_error: Exception | None = None
+    validation: Validation | None = None  # what DMS says now (None: not read)
+    validation_error: Exception | None = None
     now: datetime = NOW
 
     def deps(self) -> Collaborators:
@@ -100,6 +104,11 @@ class World:
                 raise self.latency_error
             return self.latency
 
+        def validation(summary: ApprovalSummary) -> Validation | None:
+            if self.validation_error:
+                raise self.validation_error
+            return self.validation
+
         return Collaborators(
             table=self.table,
             callbacks=self.sfn,
@@ -107,6 +116,7 @@ class World:
             cdc_latency=measure,
             latency_threshold_seconds=60,
             now=self.now,
+            validation=validation,
         )
 
     def request(self, action: str | None, **changes: Any) -> Request:
@@ -234,3 +244,79 @@ def test_a_missing_or_unknown_decision_is_refused_before_anything(world: World) 
     unknown = world.request("approve", approval_id=new_approval_id())
     assert decide(unknown, world.deps()).status_code == 403  # signed for another id
     assert world.table.writes == 0
+
+
+def validated(**failing: int) -> Validation:
+    """DMS validation of Orders and Customers; ``failing`` sets Orders' counts."""
+    orders = TableStatistic(
+        "dbo",
+        "Orders",
+        "Table completed",
+        5,
+        1,
+        0,
+        validation_state="Mismatched records" if failing.get("failed") else "Validated",
+        validation_failed=failing.get("failed", 0),
+        validation_pending=failing.get("pending", 0),
+    )
+    customers = TableStatistic(
+        "dbo", "Customers", "Table completed", 0, 0, 0, validation_state="Validated"
+    )
+    return summarize([customers, orders], True, NOW.isoformat())
+
+
+def test_approve_with_records_that_failed_validation_changes_nothing(world: World) -> None:
+    world.validation = validated(failed=2)
+
+    page = decide(world.request("approve"), world.deps())
+
+    assert page.status_code == 409 and page.log == {"outcome": "validation_failed"}
+    assert "2 record(s) failed DMS validation in [dbo].[Orders]" in page.paragraphs[0]
+    assert page.table[0][:3] == ("Table", "Changes applied", "Validation")
+    assert page.table[1][:4] == ("[dbo].[Orders]", "6", "Mismatched records", "2")  # first
+    assert world.table.writes == 0 and world.sfn.sent == []
+    # rejecting is always possible
+    assert decide(world.request("reject"), world.deps()).status_code == 200
+
+
+def test_pending_records_block_approve_only_when_validation_must_finish(world: World) -> None:
+    world.validation = validated(pending=40)
+    assert decide(world.request("approve"), world.deps()).status_code == 200
+
+    world.record = replace(
+        world.record, summary={**world.record.summary, "validation_must_finish": True}
+    )
+    world.table.records = {world.record.approval_id: world.record}
+    page = decide(world.request("approve"), world.deps())
+    assert page.log == {"outcome": "validation_failed"}
+    assert "40 record(s) pending" in page.paragraphs[0]
+
+
+def test_validation_that_cannot_be_read_now_falls_back_to_what_the_request_recorded(
+    world: World,
+) -> None:
+    world.record = replace(
+        world.record, summary={**world.record.summary, "validation": validated(failed=1)}
+    )
+    world.table.records = {world.record.approval_id: world.record}
+    world.validation_error = TransientDependencyError("DMS DescribeTableStatistics: Throttling")
+
+    shown = view(world.request("approve"), world.deps())
+    refused = decide(world.request("approve"), world.deps())
+
+    assert shown.status_code == 200 and "1 failed" in shown.table_caption
+    assert refused.log == {"outcome": "validation_failed"}
+    world.validation_error = CdcTaskFailed("1 table(s) are suspended", code="DMS_TABLE_SUSPENDED")
+    assert decide(world.request("approve"), world.deps()).log == {"outcome": "cdc_not_running"}
+
+
+def test_the_validation_table_is_escaped_on_the_page(world: World) -> None:
+    hostile = TableStatistic(
+        "dbo", "<img src=x onerror=alert(1)>", "Table completed", 0, 0, 0, "Validated"
+    )
+    world.validation = summarize([hostile], True, NOW.isoformat())
+
+    html = pages.render(view(world.request("approve"), world.deps()))
+
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html

@@ -18,6 +18,7 @@ from tests import states
 SETTINGS = DmsSettings(
     replication_instance_arn="arn:aws:dms:us-east-1:123456789012:rep:RI",
     table_mappings='{"rules":[]}',
+    validation=True,
 )
 ALL_TABLES = (
     '{"rules":[{"rule-type":"selection","rule-id":"1","rule-name":"all",'
@@ -185,7 +186,13 @@ def test_a_task_that_failed_before_start_is_reported() -> None:
 
 
 def _check(cdc: Cdc, dms: FakeDms, metrics: FakeMetrics, clock: ManualClock) -> Cdc:
-    return check_cdc.run(cdc, dms, metrics, CdcSettings(60, 3), clock.now())
+    return check_cdc.run(
+        cdc,
+        dms,
+        metrics,
+        CdcSettings(60, 3, validation=True, validation_must_finish=False),
+        clock.now(),
+    )
 
 
 def test_ready_after_three_consecutive_checks_under_the_threshold() -> None:

@@ -13,7 +13,9 @@ DMS_ENV = {
 
 
 def test_defaults_apply_when_optional_settings_are_absent() -> None:
-    assert CdcSettings.from_env({}) == CdcSettings(60, 3)
+    assert CdcSettings.from_env({}) == CdcSettings(
+        60, 3, validation=True, validation_must_finish=False
+    )
     assert LsnSettings.from_env({}).strategy == "first_lsn"
     assert SqlSettings.from_env({"DB_SECRET_ARN": "arn:s"}).query_timeout_seconds == 60
 

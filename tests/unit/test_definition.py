@@ -194,6 +194,7 @@ def test_the_approval_api_can_answer_its_task_tokens_and_read_only_its_own_execu
         "states:DescribeExecution",
         "dms:DescribeReplicationTasks",
         "cloudwatch:GetMetricData",
+        "dms:DescribeTableStatistics",  # validation per table, on a task ARN
     }
     # SendTask* take no resource type: anything but "*" is refused in AWS (moto checks nothing)
     send = next(s for s in statements if "states:SendTaskSuccess" in s["Action"])

@@ -44,8 +44,8 @@ class TableReader(TaskStatusReader, Protocol):
 SUSPENDED_STATE = "Table error"
 
 
-def check_tables(task_arn: str, task_id: str, dms: TableReader) -> int:
-    """How many tables the running task replicates; a suspended one ends the wait."""
+def check_tables(task_arn: str, task_id: str, dms: TableReader) -> list[TableStatistic]:
+    """The running task's tables; a suspended one ends the wait."""
     statistics = dms.table_statistics(task_arn)
     suspended = [quoted(t.schema, t.table) for t in statistics if t.state == SUSPENDED_STATE]
     if suspended:
@@ -54,7 +54,7 @@ def check_tables(task_arn: str, task_id: str, dms: TableReader) -> int:
             f"({SUSPENDED_STATE}): {listed(suspended)}",
             code="DMS_TABLE_SUSPENDED",
         )
-    return len(statistics)
+    return statistics
 
 
 class LatencyReader(Protocol):

@@ -139,6 +139,7 @@ class LsnSettings(Settings):
 class DmsSettings(Settings):
     replication_instance_arn: str = variable("DMS_REPLICATION_INSTANCE_ARN")
     table_mappings: str = variable("DMS_TABLE_MAPPINGS", _table_mappings)  # compact JSON
+    validation: bool = variable("DATA_VALIDATION", _on_off, "on")  # the task validates data
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,9 @@ class StackSettings(Settings):
 class CdcSettings(Settings):
     latency_threshold_seconds: int = variable("CDC_LATENCY_THRESHOLD_SECONDS", _positive_int, "60")
     ready_checks: int = variable("CDC_READY_CHECKS", _positive_int, "3")
+    validation: bool = variable("DATA_VALIDATION", _on_off, "on")
+    # Approve waits for DMS validation to finish, not only for failed records to be none
+    validation_must_finish: bool = variable("VALIDATION_MUST_FINISH", _on_off, "off")
 
 
 @dataclass(frozen=True)

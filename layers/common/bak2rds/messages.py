@@ -518,6 +518,34 @@ def _summary_switches(summary: ApprovalSummary) -> list[str]:
     return lines
 
 
+def _summary_validation(summary: ApprovalSummary) -> list[str]:
+    """DMS validation per table, as CDC was found caught up (Approve reads it again)."""
+    validation = summary.get("validation")
+    if validation is None:
+        return []
+    if not validation["enabled"]:
+        return ["", "DMS data validation is off for this task (parameter DataValidation)."]
+    must_finish = summary.get("validation_must_finish", False)
+    lines = [
+        "",
+        f"DMS validation ({validation['table_count']} tables): "
+        f"{validation['failed_records']:,} records failed, "
+        f"{validation['pending_records']:,} pending, "
+        f"{validation['suspended_records']:,} suspended. Approve is refused while any record "
+        "failed validation" + (" or validation has not finished." if must_finish else "."),
+        f"  {'Table':<40} {'Changes':>9} {'Failed':>7} {'Pending':>8}  Validation",
+    ]
+    lines += [
+        f"  {t['table'][:40]:<40} {t['changes']:>9,} {t['failed']:>7,} {t['pending']:>8,}  "
+        f"{t['state']}"
+        for t in validation["tables"][:20]
+    ]
+    more = validation["table_count"] - min(20, len(validation["tables"]))
+    if more > 0:
+        lines.append(f"  ... and {more} more (the page lists {len(validation['tables'])})")
+    return lines
+
+
 def _summary_users(summary: ApprovalSummary) -> list[str]:
     """Users of the restored database that no login maps to, and how to fix each."""
     if "unmapped_user_count" not in summary:
@@ -561,6 +589,7 @@ def approval_request(
             f"DMS task:        {summary.get('cdc_task_id')}",
             *_summary_switches(summary),
             *_summary_users(summary),
+            *_summary_validation(summary),
             "",
             f"Approve the cutover: {approve_url}",
             "",

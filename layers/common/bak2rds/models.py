@@ -220,6 +220,30 @@ class DmsCleanup(TypedDict):
     wait_seconds: int
 
 
+class TableValidation(TypedDict):
+    """One table of the CDC task, from DescribeTableStatistics."""
+
+    table: str  # [schema].[table]
+    changes: int  # inserts + updates + deletes DMS performed on it
+    state: str  # ValidationState: "Validated", "Pending records", "Mismatched records", ...
+    failed: int  # ValidationFailedRecords: source and target disagree
+    pending: int  # ValidationPendingRecords
+    suspended: int  # ValidationSuspendedRecords: could not be validated
+
+
+class Validation(TypedDict):
+    """DMS data validation of the CDC task's tables (bak2rds.validation)."""
+
+    enabled: bool
+    measured_at: str
+    tables: list[TableValidation]  # at most 50: failed, suspended, pending records first
+    table_count: int
+    failed_records: int
+    pending_records: int
+    suspended_records: int
+    unfinished_tables: int  # tables whose validation has not finished
+
+
 class Cdc(TypedDict):
     """Create CDC Task, Start CDC Task, then each Check CDC: the DMS task and its latency."""
 
@@ -238,6 +262,7 @@ class Cdc(TypedDict):
     ready: NotRequired[bool]
     tables: NotRequired[int]  # tables the running task replicates (DescribeTableStatistics)
     running_since: NotRequired[str]  # the first check that found the task running
+    validation: NotRequired[Validation]  # the check that found CDC caught up
 
 
 class ApprovalRequest(TypedDict):
@@ -508,6 +533,8 @@ class ApprovalSummary(TypedDict):
     excluded_tables: NotRequired[list[str]]  # [schema].[table]
     unmapped_users: NotRequired[list[UnmappedUser]]
     unmapped_user_count: NotRequired[int]
+    validation: NotRequired[Validation]  # as CDC was found caught up; the API reads it again
+    validation_must_finish: NotRequired[bool]
 
 
 APPROVAL_SUMMARY_SCHEMA = 1

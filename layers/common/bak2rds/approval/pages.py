@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
+from typing import Any
 
 from bak2rds import messages
 from bak2rds.approval.rules import Outcome
-from bak2rds.models import ApprovalSummary
+from bak2rds.models import ApprovalSummary, Validation
 
 HEADERS = {
     "Cache-Control": "no-store",
@@ -44,6 +45,8 @@ class Page:
     tone: str
     paragraphs: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
+    table: tuple[tuple[str, ...], ...] = ()  # a header row, then one row per item
+    table_caption: str = ""
     form: DecisionForm | None = None
     log: dict[str, str] = field(default_factory=dict)  # what the API logs about this outcome
 
@@ -101,6 +104,20 @@ def page(outcome: Outcome, threshold_seconds: int, expires: str = "", signature:
     if outcome.kind == "shown":
         form = DecisionForm(expires, signature, outcome.primary)
         return _shown(outcome, threshold_seconds, form, log)
+    if outcome.kind == "validation_failed":
+        return Page(
+            409,
+            "DMS validation does not let the cutover go ahead",
+            "error",
+            paragraphs=(
+                f"{outcome.detail}. Nothing was changed. DMS lists each failed record in its "
+                "awsdms_validation_failures_v1 table in the RDS database: compare those rows "
+                "with the source, correct them, and open the link again. Reject stops the "
+                "migration and keeps the RDS database.",
+            ),
+            **_validation_table(outcome.validation),
+            log=log,
+        )
     status, title, tone, text = _told(outcome, threshold_seconds)
     return Page(status, title, tone, paragraphs=(text,), log=log)
 
@@ -118,12 +135,40 @@ def _shown(
             "latency is near 0, stops the DMS task and tells you the RDS database is ready "
             "for the application. Reject to stop the DMS task and keep the RDS database as "
             "it is.",
-            "Approve re-checks CDC latency first; if it is above the threshold nothing happens.",
+            "Approve re-checks CDC latency and DMS validation first; if latency is above the "
+            "threshold, or records failed validation, nothing happens.",
         ),
         facts=_facts(outcome, threshold_seconds),
+        **_validation_table(
+            outcome.validation
+            or (outcome.record.summary.get("validation") if outcome.record else None)
+        ),
         form=form,
         log=log,
     )
+
+
+def _validation_table(validation: Validation | None) -> dict[str, Any]:
+    """Page fields for DMS validation per table: changes, state, failed/pending/suspended."""
+    if validation is None:
+        return {}
+    if not validation["enabled"]:
+        return {"table_caption": "DMS data validation is off for this task (DataValidation)"}
+    shown = validation["tables"]
+    more = validation["table_count"] - len(shown)
+    caption = (
+        f"DMS validation of {validation['table_count']} table(s) at {validation['measured_at']}: "
+        f"{validation['failed_records']:,} failed, {validation['pending_records']:,} pending, "
+        f"{validation['suspended_records']:,} suspended record(s)"
+        + (f" (the {len(shown)} shown first; {more} more)" if more > 0 else "")
+    )
+    rows = tuple(
+        (t["table"], f"{t['changes']:,}", t["state"], f"{t['failed']:,}", f"{t['pending']:,}",
+         f"{t['suspended']:,}")
+        for t in shown
+    )  # fmt: skip
+    header = ("Table", "Changes applied", "Validation", "Failed", "Pending", "Suspended")
+    return {"table": (header, *rows), "table_caption": caption}
 
 
 def _told(outcome: Outcome, threshold_seconds: int) -> tuple[int, str, str, str]:
@@ -272,6 +317,10 @@ background:#fff;cursor:pointer}
 button.primary.approve{background:#1f8a4c;border-color:#1f8a4c;color:#fff}
 button.primary.reject{background:#c62828;border-color:#c62828;color:#fff}
 footer{color:#596273;font-size:.85rem;margin-top:2rem}
+table{border-collapse:collapse;margin-top:1.2rem;width:100%;font-size:.9rem}
+caption{text-align:left;color:#596273;padding-bottom:.4rem}
+th,td{border-bottom:1px solid #e1e4ea;padding:.3rem .5rem;text-align:left}
+td:nth-child(n+4){text-align:right}
 """
 
 
@@ -287,9 +336,23 @@ def render(page: Page) -> str:
         f'<body><main><div class="tone {_e(page.tone)}"><h1>{_e(page.title)}</h1>'
         f"{paragraphs}</div>"
         + (f"<dl>{facts}</dl>" if facts else "")
+        + _table(page)
         + (_form(page.form) if page.form else "")
         + "<footer>bak2rds cutover approval. Opening this page changes nothing; only a "
         "button does.</footer></main></body></html>\n"
+    )
+
+
+def _table(page: Page) -> str:
+    if not page.table and not page.table_caption:
+        return ""
+    head, *rows = page.table or ((),)
+    header = "".join(f'<th scope="col">{_e(name)}</th>' for name in head)
+    body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return (
+        f"<table><caption>{_e(page.table_caption)}</caption>"
+        + (f"<thead><tr>{header}</tr></thead><tbody>{body}</tbody>" if head else "")
+        + "</table>"
     )
 
 

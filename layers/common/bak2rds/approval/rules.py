@@ -8,7 +8,8 @@ in this order, and stops at the first check that fails, having changed nothing:
 2. the approval record exists and is still ``pending`` (a second POST sees the decision);
 3. the execution is still RUNNING (a finished or stopped migration waits for nothing);
 4. for Approve, CDC latency is measured again now and must still be under the threshold: the
-   e-mail may be days old;
+   e-mail may be days old; and DMS validation is read again: no table may have records that
+   failed validation (nor, with ValidationMustFinish, records still pending);
 5. the record moves from ``pending`` to the decision with a conditional write (one winner);
 6. only then SendTaskSuccess (approve) or SendTaskFailure ``CutoverRejected`` (reject). If
    Step Functions answers that the task no longer waits, the record becomes ``void``; if it
@@ -29,7 +30,8 @@ from typing import Literal, Protocol
 from bak2rds.adapters.approvals import PENDING, VOID, ApprovalRecord, Decider
 from bak2rds.approval import APPROVED, DECISIONS, REJECTED_ERROR, links
 from bak2rds.errors import Bak2RdsError, CdcTaskFailed
-from bak2rds.models import Approval, ApprovalSummary, DecidedBy
+from bak2rds.models import Approval, ApprovalSummary, DecidedBy, Validation
+from bak2rds.validation import blocking_reason
 
 _USER_AGENT_LIMIT = 300
 
@@ -47,6 +49,7 @@ OutcomeKind = Literal[
     "finished",
     "cdc_not_running",
     "latency_high",
+    "validation_failed",
     "not_waiting",
     "unreachable",
 ]
@@ -98,6 +101,8 @@ class Collaborators:
     cdc_latency: Callable[[ApprovalSummary], Latency]  # measures the summary's DMS task
     latency_threshold_seconds: int
     now: datetime
+    # DMS validation of the summary's task now (None: not read; the summary's is shown)
+    validation: Callable[[ApprovalSummary], Validation | None] = lambda summary: None
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,8 @@ class Outcome:
     primary: str = "approve"  # "shown": the button the link was for
     decided_at: str | None = None  # "approved", "rejected"
     latency: Latency | None = None  # "approved", "latency_high"
-    detail: str = ""  # "finished": the execution's status; "cdc_not_running": why
+    detail: str = ""  # "finished": the status; "cdc_not_running", "validation_failed": why
+    validation: Validation | None = None  # "shown", "validation_failed": as read now
 
 
 def view(request: Request, deps: Collaborators) -> Outcome:
@@ -118,7 +124,11 @@ def view(request: Request, deps: Collaborators) -> Outcome:
     if isinstance(checked, Outcome):
         return checked
     primary = request.action if request.action in links.ACTIONS else "approve"
-    return Outcome("shown", checked, primary=primary)
+    try:
+        validation = deps.validation(checked.summary)
+    except Bak2RdsError:  # the page shows what the e-mail said; Approve reads it again
+        validation = None
+    return Outcome("shown", checked, primary=primary, validation=validation)
 
 
 def decide(request: Request, deps: Collaborators) -> Outcome:
@@ -135,6 +145,9 @@ def decide(request: Request, deps: Collaborators) -> Outcome:
         if isinstance(measured, Outcome):
             return measured
         latency = measured
+        refused = _validated(record, deps)
+        if refused is not None:
+            return refused
     decided_at = deps.now.astimezone(UTC).isoformat()
     by = request.decider
     if not deps.table.claim(
@@ -197,6 +210,23 @@ def _caught_up(record: ApprovalRecord, deps: Collaborators) -> Latency | Outcome
     if latency.status != "running" or latency.seconds is None or latency.seconds > threshold:
         return Outcome("latency_high", record, latency=latency)
     return latency
+
+
+def _validated(record: ApprovalRecord, deps: Collaborators) -> Outcome | None:
+    """Check 4, continued: DMS validation lets the cutover go ahead. Read again now; when it
+    cannot be read, what the approval request recorded still counts."""
+    try:
+        validation = deps.validation(record.summary) or record.summary.get("validation")
+    except CdcTaskFailed as error:
+        return Outcome("cdc_not_running", record, detail=error.detail)
+    except Bak2RdsError:
+        validation = record.summary.get("validation")
+    if validation is None:
+        return None
+    reason = blocking_reason(validation, record.summary.get("validation_must_finish", False))
+    if reason is None:
+        return None
+    return Outcome("validation_failed", record, detail=reason, validation=validation)
 
 
 def _already_decided(record: ApprovalRecord) -> Outcome:

@@ -1,6 +1,7 @@
 """Check CDC: is the DMS task running, replicating every table, and caught up for several
 checks in a row? A table DMS suspended while the task runs ends the wait (DMS_TABLE_SUSPENDED):
-its changes no longer reach RDS, whatever the latency says."""
+its changes no longer reach RDS, whatever the latency says. The check that finds CDC caught
+up keeps each table's DMS validation for the approval (bak2rds.validation)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bak2rds.clock import parse_timestamp
 from bak2rds.config import CdcSettings
 from bak2rds.models import Cdc
 from bak2rds.polling import MIN_WAIT_SECONDS, next_cdc_wait
+from bak2rds.validation import summarize
 
 
 def run(
@@ -24,7 +26,8 @@ def run(
     result: Cdc = {**cdc, "status": measured.status, "checked_at": now.isoformat()}
     if measured.status != "running":
         return {**result, "ready": False, "good_checks": 0, "wait_seconds": MIN_WAIT_SECONDS}
-    result["tables"] = check_tables(cdc["task_arn"], cdc["task_id"], dms)
+    statistics = check_tables(cdc["task_arn"], cdc["task_id"], dms)
+    result["tables"] = len(statistics)
     result["running_since"] = running_since = cdc.get("running_since") or now.isoformat()
     running = (now - parse_timestamp(running_since)).total_seconds()
 
@@ -39,12 +42,15 @@ def run(
         if worst is None
         else next_cdc_wait(worst, settings.latency_threshold_seconds, previous, since, running)
     )
+    ready = good_checks >= settings.ready_checks
+    if ready:  # what the approval e-mail and page show (the API reads it again on Approve)
+        result["validation"] = summarize(statistics, settings.validation, now.isoformat())
     return {
         **result,
         "latency_source_seconds": measured.source_seconds,
         "latency_target_seconds": measured.target_seconds,
         "latency_seconds": worst,
         "good_checks": good_checks,
-        "ready": good_checks >= settings.ready_checks,
+        "ready": ready,
         "wait_seconds": wait,
     }

@@ -51,6 +51,7 @@ def run(
                 target_endpoint_arn=resources["target_endpoint_arn"],
                 table_mappings=settings.table_mappings,
                 tags={STACK_TAG: stack_name, EXECUTION_TAG: execution_name},
+                validation=settings.validation,
             )
         )
     return {

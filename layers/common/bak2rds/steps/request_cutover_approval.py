@@ -23,7 +23,7 @@ from bak2rds.naming import quoted
 from bak2rds.steps.notify import Publisher
 
 
-def summary(state: MigrationState) -> ApprovalSummary:
+def summary(state: MigrationState, validation_must_finish: bool = False) -> ApprovalSummary:
     """What the e-mail and the page show, and what the API needs to re-check latency."""
     migration, restore = state["migration"], state.get("restore", {})
     lsn, cdc = state.get("start_lsn", {}), state["cdc"]
@@ -46,6 +46,9 @@ def summary(state: MigrationState) -> ApprovalSummary:
         shown["excluded_tables"] = [
             quoted(t["schema"], t["table"]) for t in prepared["excluded_tables"]
         ]
+    if "validation" in cdc:
+        shown["validation"] = cdc["validation"]
+        shown["validation_must_finish"] = validation_must_finish
     logins = state.get("logins")
     if logins is not None:  # users the application may log in as, with no login on RDS
         shown["unmapped_users"] = logins["unmapped_users"]
@@ -65,11 +68,12 @@ def run(
     table: ApprovalsTable,
     topic: Publisher,
     now: datetime,
+    validation_must_finish: bool = False,
 ) -> ApprovalRequested:
     # The links expire when the task times out: a later click could not be honoured anyway.
     expires = (entered_at + timedelta(seconds=timeout_seconds)).astimezone(UTC)
     expires_at = int(expires.timestamp())
-    details = summary(state)
+    details = summary(state, validation_must_finish)
     approval_id = links.new_approval_id()
     table.put(
         ApprovalRecord(

@@ -7,8 +7,10 @@ from bak2rds import clock, config
 from bak2rds.adapters import aws, secrets
 from bak2rds.adapters.approvals import ApprovalsTable
 from bak2rds.approval import rules
+from bak2rds.cdc_latency import check_tables
 from bak2rds.cdc_latency import measure as cdc_latency_of
-from bak2rds.models import ApprovalSummary
+from bak2rds.models import ApprovalSummary, Validation
+from bak2rds.validation import summarize
 from bak2rds.wiring.services import dms, dms_metrics, task_callbacks
 
 
@@ -31,6 +33,13 @@ def approval_collaborators() -> rules.Collaborators:
         measured = cdc_latency_of(task_arn, instance, dms_api, metrics, clock.utcnow())
         return rules.Latency(measured.worst_seconds, measured.status)
 
+    def validation(summary: ApprovalSummary) -> Validation | None:
+        recorded = summary.get("validation")
+        if recorded is None:  # a record from before validation was read
+            return None
+        statistics = check_tables(summary["cdc_task_arn"], summary["cdc_task_id"], dms_api)
+        return summarize(statistics, recorded["enabled"], clock.utcnow().isoformat())
+
     return rules.Collaborators(
         table=approvals_table(),
         callbacks=task_callbacks(),
@@ -38,4 +47,5 @@ def approval_collaborators() -> rules.Collaborators:
         cdc_latency=cdc_latency,
         latency_threshold_seconds=threshold,
         now=clock.utcnow(),
+        validation=validation,
     )

@@ -523,6 +523,8 @@ class SimulatedDms:
         settings = json.loads(task.replication_task_settings or "{}")
         if not settings.get("ValidationSettings", {}).get("EnableValidation"):
             return {"ValidationState": "Not enabled"}
+        if table in simulated.suspended:  # not validated: "Table error" (API reference)
+            return {"ValidationState": "Table error"}
         if table in simulated.validation:
             return simulated.validation[table]
         started = simulated.start_requested_at

@@ -55,12 +55,33 @@ class ForeignKey:
 
 
 @dataclass
+class Identity:
+    """A table's identity column: IDENT_CURRENT and the values its rows hold."""
+
+    column: str
+    current: int | None  # None: no row was ever inserted (IDENT_CURRENT is then the seed)
+    maximum: int | None  # MAX(column); None for an empty table
+    minimum: int | None = None
+    increment: int = 1
+
+
+@dataclass
+class Sequence_:
+    """A sequence of the database (sys.sequences)."""
+
+    schema: str
+    name: str
+    current_value: int
+
+
+@dataclass
 class Table:
     schema: str
     name: str
     unique_key: bool = True  # a primary key or an unfiltered unique index
     triggers: list[Trigger] = field(default_factory=list)
     foreign_keys: list[ForeignKey] = field(default_factory=list)
+    identity: Identity | None = None
 
 
 @dataclass
@@ -94,12 +115,18 @@ def order_entry_users() -> list[DatabaseUser]:
 def order_entry_tables() -> list[Table]:
     """The database a backup holds when the test does not say: keys, triggers, foreign keys."""
     return [
-        Table("dbo", "Customers", triggers=[Trigger("trg_Customers_Audit")]),
+        Table(
+            "dbo",
+            "Customers",
+            triggers=[Trigger("trg_Customers_Audit")],
+            identity=Identity("CustomerID", current=500, maximum=500, minimum=1),
+        ),
         Table(
             "dbo",
             "Orders",
             triggers=[Trigger("trg_Orders_Stock"), Trigger("trg_Orders_Old", enabled=False)],
             foreign_keys=[ForeignKey("FK_Orders_Customers")],
+            identity=Identity("OrderID", current=10250, maximum=10250, minimum=10001),
         ),
         Table(
             "dbo",
@@ -109,8 +136,13 @@ def order_entry_tables() -> list[Table]:
                 ForeignKey("FK_OrderLines_Products", trusted=False),  # enabled WITH NOCHECK
             ],
         ),
-        Table("dbo", "Products"),
+        Table("dbo", "Products", identity=Identity("ProductID", current=77, maximum=77, minimum=1)),
     ]
+
+
+def order_entry_sequences() -> list[Sequence_]:
+    """The sequences a backup holds when the test does not say."""
+    return [Sequence_("dbo", "InvoiceNumbers", 70001)]
 
 
 def _error(number: int, message: str) -> Exception:
@@ -135,6 +167,15 @@ _DECLARE = (
     r"DECLARE @statement nvarchar\(max\) = (.+)",
     r"EXEC sys\.sp_executesql @statement",
 )
+# a pattern the simulator matches, not SQL it runs
+_RANGE = (
+    rf"SELECT CONVERT\(nvarchar\(40\), MIN\({_QUOTED}\)\) AS min_value, "  # noqa: S608
+    rf"CONVERT\(nvarchar\(40\), MAX\({_QUOTED}\)\) AS max_value FROM {_QUOTED}\.{_QUOTED}"
+)
+_RESEED = (
+    r"DECLARE @table nvarchar\(600\) = QUOTENAME\(%s\) \+ N'\.' \+ QUOTENAME\(%s\)",
+    r"DBCC CHECKIDENT \(@table, RESEED, %s\) WITH NO_INFOMSGS",
+)
 
 
 class CatalogueSession:
@@ -146,11 +187,15 @@ class CatalogueSession:
         database: str,
         users: list[DatabaseUser] | None = None,
         login_sids: frozenset[bytes] = frozenset(),
+        sequences: list[Sequence_] | None = None,
+        apply_exceptions: list[dict[str, str]] | None = None,
     ) -> None:
         self._tables = tables
         self._database = database
         self._users = users or []
         self._login_sids = login_sids  # sys.server_principals
+        self._sequences = sequences or []
+        self._apply_exceptions = apply_exceptions  # None: no such table
 
     # ------------------------------------------------------------------ queries
     @staticmethod
@@ -168,7 +213,58 @@ class CatalogueSession:
                 r"LEFT JOIN sys\.server_principals AS sp ON sp\.sid = dp\.sid .*",
                 "unmapped_users",
             ),
+            (r"SELECT s\.name AS schema_name, .* FROM sys\.identity_columns AS c .*", "identities"),
+            (r"SELECT s\.name AS schema_name, .* FROM sys\.sequences AS q .*", "sequences"),
+            (
+                r"SELECT COUNT_BIG\(\*\) AS exceptions FROM dbo\.awsdms_apply_exceptions "
+                r"WHERE TASK_NAME = %s",
+                "exception_count",
+            ),
+            (
+                r"SELECT TOP \(20\) TABLE_OWNER AS table_owner, .* FROM "
+                r"dbo\.awsdms_apply_exceptions WHERE TASK_NAME = %s ORDER BY ERROR_TIME DESC",
+                "recent_exceptions",
+            ),
+            (r"SELECT .* FROM dmslogs\.awsdms_apply_exceptions .*", "no_dmslogs_schema"),
         ]
+
+    def _exceptions_of(self, task_name: str) -> list[dict[str, str]]:
+        if self._apply_exceptions is None:
+            raise _error(208, "Invalid object name 'dbo.awsdms_apply_exceptions'.")
+        return [e for e in self._apply_exceptions if e["TASK_NAME"] == task_name]
+
+    def no_dmslogs_schema(self, task_name: str) -> tuple[list[str], list[Row]]:
+        """DMS writes the table under dbo here (its default control schema on SQL Server)."""
+        raise _error(208, "Invalid object name 'dmslogs.awsdms_apply_exceptions'.")
+
+    def exception_count(self, task_name: str) -> tuple[list[str], list[Row]]:
+        return ["exceptions"], [(len(self._exceptions_of(task_name)),)]
+
+    def recent_exceptions(self, task_name: str) -> tuple[list[str], list[Row]]:
+        rows = sorted(self._exceptions_of(task_name), key=lambda e: e["ERROR_TIME"], reverse=True)
+        columns = ["table_owner", "table_name", "error_time", "error"]
+        keys = ("TABLE_OWNER", "TABLE_NAME", "ERROR_TIME", "ERROR")
+        return columns, [tuple(e[k][:500] for k in keys) for e in rows[:20]]
+
+    def identities(self) -> tuple[list[str], list[Row]]:
+        """Identity columns with IDENT_CURRENT, as nvarchar (NULL: never inserted into)."""
+        rows = [
+            (
+                t.schema,
+                t.name,
+                t.identity.column,
+                None if t.identity.current is None else str(t.identity.current),
+                str(t.identity.increment),
+            )
+            for t in self._tables
+            if t.identity is not None
+        ]
+        columns = ["schema_name", "table_name", "column_name", "current_value", "increment_value"]
+        return columns, sorted(rows, key=lambda r: (r[0].lower(), r[1].lower()))
+
+    def sequences(self) -> tuple[list[str], list[Row]]:
+        rows = [(q.schema, q.name, str(q.current_value)) for q in self._sequences]
+        return ["schema_name", "sequence_name", "current_value"], sorted(rows)
 
     def unmapped_users(self) -> tuple[list[str], list[Row]]:
         rows = [
@@ -232,6 +328,13 @@ class CatalogueSession:
     def run_batch(self, text: str, params: Sequence[Any]) -> tuple[list[str], list[Row]] | None:
         """Run a batch of property and DDL statements; None if it is not one."""
         statements = [s.strip() for s in text.split(";") if s.strip()]
+        if [
+            re.fullmatch(p, st) is not None for p, st in zip(_RESEED, statements, strict=False)
+        ] == [
+            True,
+            True,
+        ] and len(statements) == 2:
+            return self._reseed(list(params))
         if not any(
             re.match(r"EXEC sys\.sp_\w+extendedproperty|DECLARE @statement", s) for s in statements
         ):
@@ -247,6 +350,8 @@ class CatalogueSession:
                 if declared:
                     pending = _evaluate(declared[1], values)
                 elif re.fullmatch(_DECLARE[1], statement) and pending is not None:
+                    if re.fullmatch(_RANGE, pending):
+                        return self._range(pending)
                     self._ddl(pending)
                     pending = None
                 elif not self._property(statement, values):
@@ -254,6 +359,32 @@ class CatalogueSession:
         except Exception:
             self._tables[:] = saved  # XACT_ABORT: the whole transaction rolls back
             raise
+        return [], []
+
+    def _range(self, statement: str) -> tuple[list[str], list[Row]]:
+        """SELECT MIN/MAX of a table's identity column (only those are asked for)."""
+        match = re.fullmatch(_RANGE, statement)
+        assert match is not None
+        low_column, high_column, schema, name = (_unquote(g) for g in match.groups())
+        table = self._table(schema, name)
+        if table is None:
+            raise _error(208, f"Invalid object name '{schema}.{name}'.")
+        identity = table.identity
+        if identity is None or {low_column.lower(), high_column.lower()} != {
+            identity.column.lower()
+        }:
+            raise _error(207, f"Invalid column name '{high_column}'.")
+        values = (identity.minimum, identity.maximum)
+        return ["min_value", "max_value"], [tuple(None if v is None else str(v) for v in values)]
+
+    def _reseed(self, values: list[Any]) -> tuple[list[str], list[Row]]:
+        schema, name, value = values
+        table = self._table(str(schema), str(name))
+        if table is None or table.identity is None:
+            raise _error(
+                7997, f"'{name}' does not contain an identity column."
+            )  # DBCC CHECKIDENT's message
+        table.identity.current = int(value)
         return [], []
 
     def _property(self, statement: str, values: list[Any]) -> bool:

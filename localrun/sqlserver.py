@@ -49,7 +49,9 @@ from bak2rds.lsn import Lsn
 from localrun.sqlcatalog import (
     CatalogueSession,
     DatabaseUser,
+    Sequence_,
     Table,
+    order_entry_sequences,
     order_entry_tables,
     order_entry_users,
 )
@@ -90,6 +92,7 @@ class BackupInS3:
     finished_at: datetime | None = None
     tables: list[Table] | None = None  # what the database holds (default: order_entry_tables)
     users: list[DatabaseUser] | None = None  # its principals (default: order_entry_users)
+    sequences: list[Sequence_] | None = None  # default: order_entry_sequences
     backup_type: str = "FULL"  # FULL or DIFFERENTIAL
     database_backup_lsn: int | None = None  # a differential's base: the full's checkpoint
     backup_set_id: uuid.UUID | None = None
@@ -176,6 +179,10 @@ class SimulatedRdsSqlServer:
     restore_history: list[dict[str, Any]] = field(default_factory=list)
     catalogues: dict[str, list[Table]] = field(default_factory=dict)  # lower-case name
     principals: dict[str, list[DatabaseUser]] = field(default_factory=dict)  # lower-case name
+    sequences: dict[str, list[Sequence_]] = field(default_factory=dict)  # lower-case name
+    # dbo.awsdms_apply_exceptions of a database: rows DMS wrote (a test adds them); the table
+    # is there once the database is restored ("always created on database targets")
+    apply_exceptions: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     # sys.server_principals: the instance's logins by name and SID (the master user's)
     logins: dict[str, bytes] = field(default_factory=lambda: {"admin": bytes.fromhex("0a0b")})
     executed: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
@@ -274,14 +281,16 @@ class SimulatedRdsSqlServer:
             database,
             self.principals.get(database.lower()),
             frozenset(self.logins.values()),
+            self.sequences.get(database.lower()),
+            self.apply_exceptions.get(database.lower()),
         )
         for pattern, name in session.query_handlers():
             if re.fullmatch(pattern, text, re.IGNORECASE):
-                if params:
+                if text.count("%s") != len(params):
                     raise pymssql_errors.ProgrammingError(
                         8144, b"Procedure or function has too many arguments specified."
                     )
-                answer: tuple[list[str], list[Row]] = getattr(session, name)()
+                answer: tuple[list[str], list[Row]] = getattr(session, name)(*params)
                 return answer
         if text.count("%s") != len(params):
             raise pymssql_errors.ProgrammingError(
@@ -458,6 +467,11 @@ class SimulatedRdsSqlServer:
             self.catalogues[name] = copy.deepcopy(tables)
             users = backup.users if backup.users is not None else order_entry_users()
             self.principals[name] = copy.deepcopy(users)
+            sequences = (
+                backup.sequences if backup.sequences is not None else order_entry_sequences()
+            )
+            self.sequences[name] = copy.deepcopy(sequences)
+            self.apply_exceptions.setdefault(name, [])
         self.restore_history.append(
             {
                 "restore_history_id": len(self.restore_history) + 1,

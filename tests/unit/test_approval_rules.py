@@ -292,7 +292,7 @@ def test_pending_records_block_approve_only_when_validation_must_finish(world: W
     assert "40 record(s) pending" in page.paragraphs[0]
 
 
-def test_validation_that_cannot_be_read_now_falls_back_to_what_the_request_recorded(
+def test_validation_that_cannot_be_read_is_shown_as_recorded_and_approve_decides_nothing(
     world: World,
 ) -> None:
     world.record = replace(
@@ -305,7 +305,16 @@ def test_validation_that_cannot_be_read_now_falls_back_to_what_the_request_recor
     refused = decide(world.request("approve"), world.deps())
 
     assert shown.status_code == 200 and "1 failed" in shown.table_caption
-    assert refused.log == {"outcome": "validation_failed"}
+    assert (refused.status_code, refused.log) == (503, {"outcome": "validation_unreadable"})
+    # even when the e-mail's picture was clean: records may have failed since
+    world.record = replace(
+        world.record, summary={**world.record.summary, "validation": validated()}
+    )
+    world.table.records = {world.record.approval_id: world.record}
+    assert decide(world.request("approve"), world.deps()).log == {
+        "outcome": "validation_unreadable"
+    }
+    assert world.table.writes == 0 and world.sfn.sent == []
     world.validation_error = CdcTaskFailed("1 table(s) are suspended", code="DMS_TABLE_SUSPENDED")
     assert decide(world.request("approve"), world.deps()).log == {"outcome": "cdc_not_running"}
 

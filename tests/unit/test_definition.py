@@ -47,8 +47,11 @@ TASKS = {name: s for name, (s, _) in EVERY_STATE.items() if s["Type"] == "Task"}
 # Where a Task's last-resort Catch goes, when not to Notify Failure.
 CAUGHT_ELSEWHERE = {
     "Notify Failure": "Migration Failed Without Notice",
-    "Remove DMS Resources": "Cutover Approved?",  # a failed cleanup does not undo a cutover
-    "Restore Triggers And Keys": "Remove DMS Resources",  # nor does a failed re-enable
+    "Remove DMS Resources": "Write Cutover Report",  # a failed cleanup does not undo a cutover
+    "Write Cutover Report": "Cutover Approved?",  # nor does a report that could not be written
+    "Check Identities": "Read Apply Exceptions",  # nor does an identity check that failed
+    "Read Apply Exceptions": "Remove DMS Resources",  # nor a report without them
+    "Restore Triggers And Keys": "Check Identities",  # nor does a failed re-enable
     # waiting for stripes is no failure, even when its e-mail cannot be sent
     "Notify Waiting For Stripes": "Waiting For Stripes",
 }
@@ -132,6 +135,8 @@ def test_only_the_sql_functions_run_in_the_vpc() -> None:
         "PrepareTargetFunction",
         "RestoreTriggersAndKeysFunction",
         "CheckLoginsFunction",
+        "CheckIdentitiesFunction",
+        "ReadApplyExceptionsFunction",
     }
 
 

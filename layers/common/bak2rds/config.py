@@ -186,6 +186,12 @@ class CdcSettings(Settings):
 
 
 @dataclass(frozen=True)
+class IdentitySettings(Settings):
+    # After the drain, set identity columns behind their rows to the highest value they hold
+    reseed: bool = variable("RESEED_IDENTITIES", _on_off, "off")
+
+
+@dataclass(frozen=True)
 class NotifySettings(Settings):
     topic_arn: str = variable("TOPIC_ARN")
 

@@ -305,6 +305,7 @@ def milestone(kind: str, state: MigrationState, execution_arn: str) -> tuple[str
             "yourself and upload a new backup.",
             *target_restore_lines(state, execution_arn),
             *dms_cleanup_lines(state),
+            *report_lines(state),
         ]
     else:
         raise ValueError(f"unknown milestone {kind!r}")
@@ -459,8 +460,70 @@ def _cutover_complete_lines(state: MigrationState, database: str, execution_arn:
         *excluded_tables_lines(state.get("target_prep", {}).get("excluded_tables", [])),
         "",
         *target_restore_lines(state, execution_arn),
+        *identity_lines(state),
         *dms_cleanup_lines(state),
+        *report_lines(state),
     ]
+
+
+def identity_lines(state: MigrationState) -> list[str]:
+    """Identity columns behind their rows, and the sequences to compare with the source."""
+    found = state.get("identities")
+    if found is None:
+        failure = state.get("identities_failure")
+        if failure is None:
+            return []
+        return [f"Identity columns and sequences were not checked ({failure.get('Error')})."]
+    lines = []
+    if found["behind_count"]:
+        what = "reseeded to" if found["reseed"] else "behind"
+        lines.append(
+            f"{found['behind_count']} identity column(s) were {what} the highest value their "
+            "rows hold"
+            + ("" if found["reseed"] else "; the next insert could collide with a row's key:")
+        )
+        lines += [
+            f"  {b['table']}.[{b['column']}]: current {b['current']}, rows up to {b['highest']}"
+            + ("" if b["reseeded"] else f". Fix: {b['fix']}")
+            for b in found["behind"][:20]
+        ]
+    else:
+        lines.append(
+            f"No identity column checked is behind the values its rows hold "
+            f"({found['checked']} of {found['columns']} checked)."
+        )
+    if found["checked"] < found["columns"]:
+        lines.append(
+            f"{found['columns'] - found['checked']} identity column(s) were not checked in the "
+            "time the check has (MIN/MAX over large unindexed columns): check them by hand."
+        )
+    if found["sequence_count"]:
+        shown = ", ".join(f"{q['sequence']} = {q['current_value']}" for q in found["sequences"])
+        lines.append(
+            f"{found['sequence_count']} sequence(s) on RDS: {shown}. DMS does not carry a "
+            "sequence's value: compare with the source, where this query lists them: "
+            f"{found['compare_query']}"
+        )
+    return ["", *lines]
+
+
+def report_lines(state: MigrationState) -> list[str]:
+    """Where the cutover report is (or why it is not)."""
+    written = state.get("report")
+    if written is not None:
+        where = f"s3://{written['bucket']}/"
+        return [
+            f"Report: {where}{written['html_key']} (readable) and {where}{written['json_key']} "
+            "(JSON): the backup, LSNs, durations, DMS validation per table, who decided and "
+            "when, triggers, foreign keys and logins."
+        ]
+    failure = state.get("report_failure")
+    if failure is not None:
+        return [
+            f"The cutover report could not be written ({failure.get('Error')}); the execution's "
+            "output holds the same facts."
+        ]
+    return []
 
 
 def dms_cleanup_lines(state: MigrationState) -> list[str]:

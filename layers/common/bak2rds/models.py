@@ -220,6 +220,52 @@ class DmsCleanup(TypedDict):
     wait_seconds: int
 
 
+class IdentityBehind(TypedDict):
+    """An identity column whose next value could collide with a row DMS applied."""
+
+    table: str  # [schema].[table]
+    column: str
+    current: str | None  # IDENT_CURRENT before (None: never generated)
+    highest: str  # MAX (MIN for a negative increment) of the column
+    reseeded: bool  # set to ``highest`` (parameter ReseedIdentities)
+    fix: str  # the DBCC CHECKIDENT a DBA runs when bak2rds did not
+
+
+class SequenceState(TypedDict):
+    sequence: str  # [schema].[name]
+    current_value: str | None
+
+
+class Identities(TypedDict):
+    """Check Identities, after the drain: identity columns behind their rows, and sequences."""
+
+    checked_at: str
+    columns: int  # identity columns in the database
+    checked: int  # of them, compared with their rows (all unless the time ran out)
+    behind: list[IdentityBehind]  # at most 50
+    behind_count: int
+    reseed: bool
+    sequences: list[SequenceState]  # at most 50
+    sequence_count: int
+    compare_query: str  # run on the source, to compare its sequences with these
+
+
+class AppliedException(TypedDict):
+    # No STATEMENT: it carries the application's row values, which a report must not spread
+    table: str  # [schema].[table]
+    error_time: str
+    error: str  # the first 500 characters
+
+
+class AppliedExceptions(TypedDict):
+    """Read Apply Exceptions: DMS's awsdms_apply_exceptions rows of this task on RDS."""
+
+    checked_at: str
+    table_found: bool
+    count: int
+    recent: list[AppliedException]  # the latest 20
+
+
 class TableValidation(TypedDict):
     """One table of the CDC task, from DescribeTableStatistics."""
 
@@ -287,6 +333,7 @@ class Approval(TypedDict):
     decision: Literal["approved", "rejected"]
     decided: DecidedBy
     cdc_latency_seconds: NotRequired[float | None]
+    validation: NotRequired[Validation]  # DMS validation as Approve read it
 
 
 class FinalSync(TypedDict):
@@ -299,6 +346,7 @@ class FinalSync(TypedDict):
     good_checks: int
     drained: bool
     wait_seconds: int
+    validation: NotRequired[Validation]  # as the drain ended
 
 
 class CdcStop(TypedDict):
@@ -310,6 +358,15 @@ class CdcStop(TypedDict):
     stopped: bool
     requested_at: str | None
     wait_seconds: int
+
+
+class ReportWritten(TypedDict):
+    """Write Cutover Report: where the report is (bak2rds.report)."""
+
+    bucket: str
+    json_key: str
+    html_key: str
+    written_at: str
 
 
 @final
@@ -349,11 +406,84 @@ class MigrationState(TypedDict):
     cdc_stop: NotRequired[CdcStop]
     target_restore: NotRequired[TargetRestore]
     target_restore_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
+    identities: NotRequired[Identities]
+    identities_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
+    apply_exceptions: NotRequired[AppliedExceptions]
+    apply_exceptions_failure: NotRequired[CaughtError]  # the report says so
     dms_cleanup: NotRequired[DmsCleanup]
     dms_cleanup_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
+    report: NotRequired[ReportWritten]
+    report_failure: NotRequired[CaughtError]  # the cutover stands; the e-mail says so
     failure: NotRequired[CaughtError]
     failure_notice: NotRequired[Notice]
     expiry_notice: NotRequired[Notice]
+
+
+# ----------------------------------------------------------- the cutover report
+
+
+class ReportExecution(TypedDict):
+    arn: str
+    console: str
+
+
+class ReportDecision(TypedDict):
+    decision: str  # approved, rejected
+    at: str | None
+    source_ip: str | None
+    user_agent: str | None
+    cdc_latency_seconds: float | None
+
+
+class ReportBackup(TypedDict):
+    bucket: str
+    key: str  # the object whose upload started the migration
+    version_id: str | None
+    etag: str | None
+    size_bytes: int
+    header: BackupFacts
+    restores: list[PlannedRestore]
+
+
+class ReportDurations(TypedDict):
+    restore_seconds: int | None
+    catch_up_seconds: int | None  # the DMS task running until CDC was found caught up
+    final_sync_seconds: int | None  # Approve until CDC had drained
+
+
+class ReportDms(TypedDict):
+    task_id: str | None
+    task_arn: str | None
+    final_latency_seconds: float | None
+    stopped: str | None
+    cleanup: DmsCleanup | None
+    validation: Validation | None
+    apply_exceptions: AppliedExceptions | None
+
+
+class ReportTarget(TypedDict):
+    prepared: TargetPrep | None
+    triggers_and_keys: TargetRestore | None
+    triggers_and_keys_failure: CaughtError | None
+    logins: Logins | None
+    identities: Identities | None
+    identities_failure: CaughtError | None
+
+
+class CutoverReport(TypedDict):
+    """The JSON report of one cutover or rejection (bak2rds.report)."""
+
+    report_version: int
+    written_at: str
+    database: str
+    execution: ReportExecution
+    decision: ReportDecision
+    backup: ReportBackup
+    source_database: str
+    start_lsn: StartLsn | None
+    durations: ReportDurations
+    dms: ReportDms
+    target: ReportTarget
 
 
 # ----------------------------------------------------------- what each function is given
@@ -465,6 +595,26 @@ class WholeStatePayload(TypedDict):
     """Check Final Sync and Stop CDC Task read keys that are absent on their first run."""
 
     execution_id: str
+    state: MigrationState
+
+
+class CheckIdentitiesPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+    decision: str  # approved or rejected: only an approved cutover is reseeded
+
+
+class ReadApplyExceptionsPayload(TypedDict):
+    execution_id: str
+    migration: Migration
+    target: Target
+    cdc: Cdc
+
+
+class WriteCutoverReportPayload(TypedDict):
+    execution_id: str
+    execution_name: str  # the report's file name
     state: MigrationState
 
 

@@ -22,9 +22,19 @@ from bak2rds.naming import quoted
 
 SHOWN_TABLES = 50  # the execution state and the approval record stay small
 NOT_ENABLED = "Not enabled"
-# ValidationState values while validation of a table has not finished (DMS API reference)
+# ValidationState values of a table whose validation has not finished, or stopped or never
+# ran ("Error", "Table error", "No primary key"): with ValidationMustFinish they block too
+# (DMS API reference, TableStatistics).
 UNFINISHED_STATES = frozenset(
-    {"Pending records", "Pending validation", "Preparing table", "Pending revalidation"}
+    {
+        "Pending records",
+        "Pending validation",
+        "Preparing table",
+        "Pending revalidation",
+        "Error",
+        "Table error",
+        "No primary key",
+    }
 )
 
 
@@ -73,7 +83,7 @@ def blocking_reason(validation: Validation, must_finish: bool) -> str | None:
     if must_finish and validation["unfinished_tables"]:
         return (
             f"DMS validation has not finished: {validation['unfinished_tables']} table(s) are "
-            "still being validated (ValidationMustFinish is on)"
+            "still being validated, or their validation stopped (ValidationMustFinish is on)"
         )
     return None
 

@@ -1,4 +1,5 @@
-"""The staging bucket: what is known about the uploaded object. bak2rds never writes to it."""
+"""The staging bucket: what is known about the uploaded objects. bak2rds writes nothing there
+but its cutover reports (``reports/``); it never changes or deletes a backup."""
 
 from __future__ import annotations
 
@@ -105,3 +106,10 @@ class StagingBucket:
                         )
                     )
         return found, False
+
+    def put(self, bucket: str, key: str, body: str, content_type: str) -> None:
+        """Write one report object (under ``reports/``: IAM allows nothing else)."""
+        with aws_call("S3 PutObject"):
+            self._s3.put_object(
+                Bucket=bucket, Key=key, Body=body.encode(), ContentType=content_type
+            )

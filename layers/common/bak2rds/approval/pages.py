@@ -85,6 +85,13 @@ _FIXED: dict[str, tuple[int, str, str, str]] = {
         "warning",
         "Its approval request timed out or the execution was stopped. Nothing was changed.",
     ),
+    "validation_unreadable": (
+        503,
+        "DMS validation could not be read",
+        "error",
+        "Approve reads each table's DMS validation again before deciding, and DMS did not answer "
+        "now. Nothing was decided. Try the button again in a minute.",
+    ),
     "unreachable": (
         503,
         "Step Functions could not be reached",
@@ -112,8 +119,10 @@ def page(outcome: Outcome, threshold_seconds: int, expires: str = "", signature:
             paragraphs=(
                 f"{outcome.detail}. Nothing was changed. DMS lists each failed record in its "
                 "awsdms_validation_failures_v1 table in the RDS database: compare those rows "
-                "with the source, correct them, and open the link again. Reject stops the "
-                "migration and keeps the RDS database.",
+                "with the source and correct them, then have DMS validate the table again "
+                "(DMS console: Revalidate; or ReloadTables with ReloadOption validate-only), "
+                "since it keeps counting them until then, and open the link again. Reject "
+                "stops the migration and keeps the RDS database.",
             ),
             **_validation_table(outcome.validation),
             log=log,

@@ -8,8 +8,9 @@ in this order, and stops at the first check that fails, having changed nothing:
 2. the approval record exists and is still ``pending`` (a second POST sees the decision);
 3. the execution is still RUNNING (a finished or stopped migration waits for nothing);
 4. for Approve, CDC latency is measured again now and must still be under the threshold: the
-   e-mail may be days old; and DMS validation is read again: no table may have records that
-   failed validation (nor, with ValidationMustFinish, records still pending);
+   e-mail may be days old; and DMS validation is read again (if it cannot be, nothing is
+   decided): no table may have records that failed validation (nor, with
+   ValidationMustFinish, records still pending);
 5. the record moves from ``pending`` to the decision with a conditional write (one winner);
 6. only then SendTaskSuccess (approve) or SendTaskFailure ``CutoverRejected`` (reject). If
    Step Functions answers that the task no longer waits, the record becomes ``void``; if it
@@ -50,6 +51,7 @@ OutcomeKind = Literal[
     "cdc_not_running",
     "latency_high",
     "validation_failed",
+    "validation_unreadable",
     "not_waiting",
     "unreachable",
 ]
@@ -140,14 +142,16 @@ def decide(request: Request, deps: Collaborators) -> Outcome:
         return checked
     record, decision = checked, DECISIONS[request.action]
     latency: Latency | None = None
+    validation: Validation | None = None
     if decision == APPROVED:
         measured = _caught_up(record, deps)
         if isinstance(measured, Outcome):
             return measured
         latency = measured
-        refused = _validated(record, deps)
-        if refused is not None:
-            return refused
+        checked_validation = _validated(record, deps)
+        if isinstance(checked_validation, Outcome):
+            return checked_validation
+        validation = checked_validation
     decided_at = deps.now.astimezone(UTC).isoformat()
     by = request.decider
     if not deps.table.claim(
@@ -167,6 +171,8 @@ def decide(request: Request, deps: Collaborators) -> Outcome:
                 "decided": decided,
                 "cdc_latency_seconds": latency.seconds if latency else None,
             }
+            if validation is not None:  # the evidence the decision was taken on
+                output["validation"] = validation
             delivered = deps.callbacks.succeed(record.task_token, output)
         else:
             cause = json.dumps(decided, separators=(",", ":"))
@@ -212,20 +218,21 @@ def _caught_up(record: ApprovalRecord, deps: Collaborators) -> Latency | Outcome
     return latency
 
 
-def _validated(record: ApprovalRecord, deps: Collaborators) -> Outcome | None:
-    """Check 4, continued: DMS validation lets the cutover go ahead. Read again now; when it
-    cannot be read, what the approval request recorded still counts."""
+def _validated(record: ApprovalRecord, deps: Collaborators) -> Validation | Outcome | None:
+    """Check 4, continued: DMS validation lets the cutover go ahead (what it says, or the
+    refusal). Read again now; when it cannot be read, nothing is decided: records may have
+    failed since the e-mail."""
     try:
         validation = deps.validation(record.summary) or record.summary.get("validation")
     except CdcTaskFailed as error:
         return Outcome("cdc_not_running", record, detail=error.detail)
-    except Bak2RdsError:
-        validation = record.summary.get("validation")
+    except Bak2RdsError as error:
+        return Outcome("validation_unreadable", record, detail=str(error))
     if validation is None:
         return None
     reason = blocking_reason(validation, record.summary.get("validation_must_finish", False))
     if reason is None:
-        return None
+        return validation
     return Outcome("validation_failed", record, detail=reason, validation=validation)
 
 

@@ -19,6 +19,7 @@ from bak2rds.errors import CutoverNotDrained
 from bak2rds.messages import duration_text
 from bak2rds.models import Cdc, FinalSync
 from bak2rds.polling import MIN_WAIT_SECONDS
+from bak2rds.validation import summarize
 
 DRAINED_CHECKS = 2
 
@@ -33,8 +34,9 @@ def run(
 ) -> FinalSync:
     started_at = previous["started_at"] if previous else now.isoformat()
     measured = measure(cdc["task_arn"], cdc["replication_instance_id"], dms, metrics, now)
+    statistics = None
     if measured.status == "running":  # a table suspended during the drain misses changes
-        check_tables(cdc["task_arn"], cdc["task_id"], dms)
+        statistics = check_tables(cdc["task_arn"], cdc["task_id"], dms)
     drained_before = previous["good_checks"] if previous else 0
     good_checks = drained_before + 1 if measured.within(settings.max_latency_seconds) else 0
     drained = good_checks >= DRAINED_CHECKS
@@ -45,7 +47,7 @@ def run(
             f"{duration_text(waited)}, above {settings.max_latency_seconds}s; DMS task "
             f"{cdc['task_id']} is still running"
         )
-    return {
+    result: FinalSync = {
         "started_at": started_at,
         "checked_at": now.isoformat(),
         "status": measured.status,
@@ -54,3 +56,7 @@ def run(
         "drained": drained,
         "wait_seconds": MIN_WAIT_SECONDS,  # the operator is waiting: look every minute
     }
+    if drained and statistics is not None:  # the last word on validation, for the report
+        enabled = (cdc.get("validation") or {"enabled": True})["enabled"]
+        result["validation"] = summarize(statistics, enabled, now.isoformat())
+    return result

@@ -354,6 +354,8 @@ def _cutover_facts(output: dict[str, Any]) -> dict[str, Any]:
     decided, stop = approval.get("decided") or {}, output.get("cdc_stop") or {}
     timeout = (output.get("approval_request") or {}).get("timeout_seconds", 0)
     cleanup = output.get("dms_cleanup") or {}
+    found, exceptions = output.get("identities") or {}, output.get("apply_exceptions") or {}
+    report = output.get("report") or {}
     return {
         "Set Approval Timeout": lambda: f"links expire in {timedelta(seconds=timeout)}",
         "Request Cutover Approval": lambda: (
@@ -370,6 +372,12 @@ def _cutover_facts(output: dict[str, Any]) -> dict[str, Any]:
             if cleanup.get("done")
             else "DMS task deleting - endpoints next"
         ),
+        "Check Identities": lambda: (
+            f"{found.get('behind_count')} of {found.get('columns')} identity column(s) behind "
+            f"their rows, {found.get('sequence_count')} sequence(s) listed"
+        ),
+        "Read Apply Exceptions": lambda: f"{exceptions.get('count')} DMS apply exception(s)",
+        "Write Cutover Report": lambda: f"s3://{report.get('bucket')}/{report.get('html_key')}",
         "Cutover Complete": lambda: "repoint the application (see the e-mail)",
         "Cutover Rejected": lambda: "DMS task stopped and deleted, RDS database kept",
     }

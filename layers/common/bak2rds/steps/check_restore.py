@@ -38,25 +38,18 @@ def run(
     elapsed = max(0.0, (now - parse_timestamp(restore["started_at"])).total_seconds())
     succeeded = task.lifecycle == "SUCCESS"
     step = restore.get("step", 0)
-    if succeeded and step + 1 < len(planned_restores(migration)):
+    started_next = succeeded and step + 1 < len(planned_restores(migration))
+    if started_next:
         task, reused = start_planned(migration, step + 1, sql, kms_key_arn, execution_started_at)
         succeeded = task.lifecycle == "SUCCESS"  # a retry may find it done already
-        restore = {
-            **restore,
-            "task_id": task.task_id,
-            "step": step + 1,
-            "reused_existing_task": reused,
-            "wait_seconds": FIRST_WAIT_SECONDS,
-        }
-        if not succeeded:
-            return {
-                **restore,
-                "lifecycle": task.lifecycle,
-                "percent_complete": task.percent_complete,
-                "elapsed_seconds": int(elapsed),
-                "succeeded": False,
-                **queue_position(task, sql),
-            }
+        restore = {**restore, "task_id": task.task_id, "step": step + 1}
+        restore["reused_existing_task"] = reused
+    if succeeded:
+        wait = 0
+    elif started_next:  # a new task: looked at soon, as after Start Restore
+        wait = FIRST_WAIT_SECONDS
+    else:
+        wait = next_restore_wait(elapsed, task.percent_complete)
     position = queue_position(task, sql)
     return {
         **restore,
@@ -64,7 +57,7 @@ def run(
         "percent_complete": 100 if succeeded else task.percent_complete,
         "elapsed_seconds": int(elapsed),
         "succeeded": succeeded,
-        "wait_seconds": 0 if succeeded else next_restore_wait(elapsed, task.percent_complete),
+        "wait_seconds": wait,
         "queued": position["queued"],
         "tasks_ahead": position["tasks_ahead"],
     }

@@ -42,7 +42,7 @@ def run(
     uploaded = parse_object_created(event)
     facts = find_uploaded_object(uploaded, bucket)
     where = f"s3://{uploaded.bucket}/{facts.key}"
-    _check_size(facts, where)
+    _check_size(facts.size, where)
     if facts.version_id:
         # rds_restore_database takes no version: it restores whatever is newest.
         newest = bucket.head(uploaded.bucket, facts.key, "")
@@ -73,12 +73,11 @@ def run(
         database = database_name_from_key(facts.key)
     else:
         finder = BackupFinder(bucket, uploaded.bucket)
-        uploaded_files = _every_stripe(
-            finder, FoundBackup(facts.key, facts.size, header), execution_name
-        )
+        found = FoundBackup(facts.key, facts.size, header)
+        uploaded_files = _every_stripe(finder, found, execution_name)
         restores = [_planned(finder, uploaded_files, partition, with_norecovery=False)]
         if header.backup_type == "DIFFERENTIAL":
-            base = finder.base_of(FoundBackup(facts.key, facts.size, header))
+            base = finder.base_of(found)
             restores.insert(0, _planned(finder, base, partition, with_norecovery=True))
         override = _agreed_override(bucket, uploaded.bucket, facts, uploaded_files)
         database_from, database = "header", header.database_name
@@ -123,12 +122,12 @@ def find_uploaded_object(uploaded: UploadedObject, bucket: BucketReader) -> Obje
     )
 
 
-def _check_size(facts: ObjectFacts, where: str) -> None:
-    if facts.size == 0:
+def _check_size(size: int, where: str) -> None:
+    if size == 0:
         raise InvalidBackupObject(f"{where} is empty", code="EMPTY_BACKUP_OBJECT")
-    if facts.size > MAX_RESTORE_FILE_BYTES:
+    if size > MAX_RESTORE_FILE_BYTES:
         raise InvalidBackupObject(
-            f"{where} has {facts.size} bytes, more than 5 TB", code="BACKUP_TOO_LARGE"
+            f"{where} has {size} bytes, more than 5 TB", code="BACKUP_TOO_LARGE"
         )
 
 
@@ -161,9 +160,7 @@ def _planned(
     finder: BackupFinder, files: StripeSet, partition: str, with_norecovery: bool
 ) -> PlannedRestore:
     for found in files.files:
-        _check_size(
-            ObjectFacts(found.key, "", found.size, "", {}), f"s3://{finder.bucket}/{found.key}"
-        )
+        _check_size(found.size, f"s3://{finder.bucket}/{found.key}")
     header: BackupHeader = files.header
     backup: BackupFacts = facts_of(header)
     return _restore(

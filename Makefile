@@ -7,20 +7,22 @@ PYTHON313 := $(shell scripts/python313)
 PY313_BIN := $(dir $(PYTHON313))
 VENV := .venv
 TOOLS := .venv-tools
+CHECKOV := .venv-checkov
 PY := $(VENV)/bin/python
 SAM := $(TOOLS)/bin/sam
 REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= $(REGION)
 
-.PHONY: help test lint typecheck unit pytest validate build demo bench catalogue clean
+.PHONY: help test lint typecheck unit pytest validate scan build demo bench catalogue clean
 
 help:
 	@echo "make demo   run one migration locally (moto + simulated RDS SQL endpoint), then"
 	@echo "            serve its cutover approval link on 127.0.0.1 until you decide (Ctrl-C"
 	@echo "            leaves it waiting); without a terminal, or with ARGS=--auto-approve,"
 	@echo "            it approves by itself"
-	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, sam build"
+	@echo "make test   lint, type-check, tests, sam validate --lint, asl-validator, checkov,"
+	@echo "            sam build"
 	@echo "make unit   the fast loop: unit and handler tests only (no browser, no workflow)"
 	@echo "make bench  polling cost of 10 min to 24 h restores plus 3 days of CDC catch-up"
 
@@ -35,6 +37,13 @@ $(TOOLS)/.installed: requirements-tools.txt
 	test -x $(TOOLS)/bin/python || $(PYTHON313) -m venv $(TOOLS)
 	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
 	$(TOOLS)/bin/python -m pip install --quiet -r requirements-tools.txt
+	touch $@
+
+# checkov pins its own dependencies: a virtualenv of its own.
+$(CHECKOV)/.installed: requirements-checkov.txt
+	test -x $(CHECKOV)/bin/python || $(PYTHON313) -m venv $(CHECKOV)
+	$(CHECKOV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV)/bin/python -m pip install --quiet -r requirements-checkov.txt
 	touch $@
 
 # The browser test drives Debian's chromium through Playwright (never a downloaded browser).
@@ -70,11 +79,15 @@ validate: $(TOOLS)/.installed node_modules/.installed
 	  npx --no-install asl-validator --no-arn-check --json-path "$$definition"; \
 	done
 
+# No failed check: each suppression sits on its resource (Metadata.checkov.skip) with its reason.
+scan: $(CHECKOV)/.installed
+	$(CHECKOV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
+
 # sam build looks for python3.13 on PATH to match the Lambda runtime.
 build: $(TOOLS)/.installed
 	PATH="$(PY313_BIN):$$PATH" $(SAM) build
 
-test: lint typecheck pytest validate build
+test: lint typecheck pytest validate scan build
 
 # make demo ARGS="--restore-minutes 600", ARGS="--fail-restore" or ARGS="--auto-approve"
 demo: $(VENV)/.installed
@@ -89,4 +102,4 @@ catalogue: $(VENV)/.installed
 	PYTHONPATH=layers/common $(PY) scripts/error_catalogue.py
 
 clean:
-	rm -rf $(VENV) $(TOOLS) node_modules .aws-sam
+	rm -rf $(VENV) $(TOOLS) $(CHECKOV) node_modules .aws-sam

@@ -127,6 +127,7 @@ class Deployment:
             "AWS::S3::Bucket": self._create_bucket,
             "AWS::SNS::Topic": self._create_topic,
             "AWS::SQS::Queue": self._create_queue,
+            "AWS::KMS::Key": self._create_key,
             "AWS::DynamoDB::Table": self._create_table,
             "AWS::IAM::Role": self._create_iam_role,
             "AWS::SecretsManager::Secret": self._create_generated_secret,
@@ -268,6 +269,18 @@ class Deployment:
         url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
         arn = f"arn:{self.pseudo().partition}:sqs:{self.region}:{ACCOUNT_ID}:{name}"
         self.require_resolver().provide(logical_id, url, Arn=arn, QueueName=name, QueueUrl=url)
+
+    def _create_key(self, logical_id: str) -> None:
+        """A customer managed key (moto checks no key policy: IAM is not simulated)."""
+        properties = self.require_resolver().resolve(dict(self.template.properties(logical_id)))
+        kms = client(self.region, "kms")
+        key = kms.create_key(
+            Description=str(properties.get("Description", "")),
+            Policy=json.dumps(properties["KeyPolicy"]),
+        )["KeyMetadata"]
+        if properties.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
+        self.require_resolver().provide(logical_id, str(key["KeyId"]), Arn=str(key["Arn"]))
 
     def _create_table(self, logical_id: str) -> None:
         resolver = self.require_resolver()

@@ -53,6 +53,13 @@ wraps a few of its methods so the tasks behave like DMS over *simulated* time:
   missing-LSN text is the DMS user guide's, "Capturing data changes for ongoing replication
   from SQL Server"; DMS documents no text for a missing publication, so that one is ours).
 
+* as a task becomes ``running``, ``stopped``, ``failed`` or is gone, DMS sends a "DMS
+  Replication Task State Change" event to EventBridge (``take_events``; the runtime delivers
+  them to the template's rules). The stand-in notices a status when it brings tasks to the
+  clock's time (any DMS call, ``fail``, ``take_events``), so a ``fails_at`` failure is
+  announced at the next look, not at its exact second;
+* ``AddTagsToResource`` (moto has none) tags a task or endpoint that exists
+  (``ResourceNotFoundFault`` otherwise);
 * premigration assessment runs (moto has none): ``localrun.dmsassessments``.
 
 Not modelled: full load, task settings validation, resume, row counts in table statistics.
@@ -66,6 +73,7 @@ import random
 import re
 import string
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -84,6 +92,17 @@ from localrun.dmsassessments import SimulatedAssessments
 _NATIVE_LSN = re.compile(r"[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}")
 _CHECKPOINT = re.compile(r"checkpoint:V1#.+")
 _START_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+
+
+# The EventBridge events DMS sends when a task changes state, by the status it reaches
+# (category, eventType, start of detailMessage; AWS DMS user guide, "Working with Amazon
+# EventBridge events and notifications in AWS Database Migration Service").
+TASK_EVENTS = {
+    "running": ("StateChange", "REPLICATION_TASK_STARTED", "Replication task started."),
+    "stopped": ("StateChange", "REPLICATION_TASK_STOPPED", "Replication task has stopped."),
+    "failed": ("Failure", "REPLICATION_TASK_FAILED", "Replication task has failed."),
+    "deleted": ("Deletion", "REPLICATION_TASK_DELETED", "Replication task was deleted."),
+}
 
 
 class InvalidParameterValueException(DmsClientError):
@@ -178,6 +197,8 @@ class SimulatedDms:
         self.latency = latency or CdcLatencyProfile()
         self.tasks: dict[str, SimulatedTask] = {}
         self.creation_refusal: str | None = None  # refuse_task_creation's message
+        # EventBridge events DMS sent, as a task reached a status (``take_events``)
+        self.events: list[dict[str, Any]] = []
         self._lock = threading.RLock()
         self.assessments = SimulatedAssessments(self)
 
@@ -398,6 +419,7 @@ class SimulatedDms:
                 for action, method, names in assessment_patches
             ),
             (CloudWatchBackend, "get_metric_data", cloudwatch_get_metric_data),
+            (DatabaseMigrationServiceResponse, "add_tags_to_resource", add_tags_to_resource),
         ]
         with patched(patches):
             yield self
@@ -591,12 +613,47 @@ class SimulatedDms:
             if deleted is not None and now >= deleted + self.deleting_for:
                 del backend.replication_tasks[simulated.arn]  # gone, as DMS leaves it
                 self.deleted_tasks.append(simulated.identifier)
+                self.events.append(self._task_event(simulated, "deleted", now))
                 continue
             status = self._status_at(simulated, now)
             if status != task.status:
                 task.status = status
                 simulated.status_history.append((now, status))
+                if status in TASK_EVENTS:
+                    self.events.append(self._task_event(simulated, status, now))
             task.start_date = simulated.start_requested_at
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """The EventBridge events DMS sent since the last call (oldest first)."""
+        with self._lock:
+            self._refresh()
+            taken, self.events = self.events, []
+            return taken
+
+    def _task_event(self, task: SimulatedTask, status: str, now: datetime) -> dict[str, Any]:
+        category, event_type, message = TASK_EVENTS[status]
+        if status in {"failed", "stopped"}:
+            message = f"{message} {task.failure or 'Stop Reason NORMAL'}"
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "DMS Replication Task State Change",
+            "source": "aws.dms",
+            "account": self.account_id,
+            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": self.region,
+            "resources": [task.arn],
+            "detail": {
+                "type": "REPLICATION_TASK",
+                "category": category,
+                "eventType": event_type,
+                "resourceLink": (
+                    f"https://console.aws.amazon.com/dms/v2/home?region={self.region}"
+                    f"#taskDetails/{task.identifier}"
+                ),
+                "detailMessage": message,
+            },
+        }
 
     def _status_at(self, task: SimulatedTask, now: datetime) -> str:
         if task.delete_requested_at is not None:
@@ -677,6 +734,19 @@ def patched(patches: list[Patch]) -> Iterator[None]:
         for owner, name, replacement in patches:
             stack.enter_context(mock.patch.object(owner, name, replacement, create=True))
         yield
+
+
+def add_tags_to_resource(response: DatabaseMigrationServiceResponse) -> str:
+    """DMS AddTagsToResource (moto has none): tags a task or an endpoint that exists
+    (``ResourceNotFoundFault`` otherwise, as DMS answers)."""
+    backend = response.dms_backend
+    arn = str(response._get_param("ResourceArn"))
+    known = {*backend.replication_tasks, *(e.endpoint_arn for e in backend.endpoints.values())}
+    if arn not in known:
+        raise ResourceNotFoundFault(f"Resource {arn} not found")
+    tags = response._get_param("Tags") or []
+    backend.tag_resource(arn, {str(t["Key"]): str(t.get("Value", "")) for t in tags})
+    return "{}"
 
 
 def resource_id() -> str:

@@ -177,6 +177,8 @@ class LocalRuntime:
         )
         self._stack: contextlib.ExitStack | None = None
         self._sequence = 0
+        self._executions_ended_seen = 0
+        self._announced_executions: set[str] = set()
 
     # ------------------------------------------------------------------ what was deployed
     @property
@@ -237,6 +239,7 @@ class LocalRuntime:
             _fresh_process_caches()
             self.deployment.deploy()
             self.sql.objects_under = self._objects_under
+            self.simulation.on_parked = self._deliver_announcements
         except BaseException:
             stack.close()
             raise
@@ -443,6 +446,56 @@ class LocalRuntime:
                     raise DeliveryFailed(f"{rule.function} ({rule.event_name}) failed: {body}")
             responses.append(body)
         return responses
+
+    def _deliver_announcements(self) -> None:
+        """What AWS announces on EventBridge, delivered to the template's rules while every
+        execution is parked, so at the simulated second it happened: DMS task state changes
+        (``SimulatedDms.take_events``) and executions that ended."""
+        events = self.dms.take_events()
+        if self.simulation.executions_ended != self._executions_ended_seen:
+            self._executions_ended_seen = self.simulation.executions_ended
+            events += self._execution_status_events()
+        for event in events:
+            self.deliver(event)
+
+    def _execution_status_events(self) -> list[dict[str, Any]]:
+        """Step Functions' "Step Functions Execution Status Change" event for each execution
+        that ended since the last look (Step Functions user guide, "Automating Step Functions
+        event delivery with EventBridge"; input and output omitted, as bak2rds' rules need
+        neither)."""
+        sfn = client(self.region, "stepfunctions")
+        events = []
+        for listed in self._list_executions():
+            arn = listed["executionArn"]
+            if listed["status"] == "RUNNING" or arn in self._announced_executions:
+                continue
+            self._announced_executions.add(arn)
+            described = sfn.describe_execution(executionArn=arn)
+            stop = described.get("stopDate")
+            detail = {
+                "executionArn": arn,
+                "stateMachineArn": described["stateMachineArn"],
+                "name": described["name"],
+                "status": described["status"],
+                "startDate": int(described["startDate"].timestamp() * 1000),
+                "stopDate": int(stop.timestamp() * 1000) if stop else None,
+                "error": described.get("error"),
+                "cause": described.get("cause"),
+            }
+            events.append(
+                {
+                    "version": "0",
+                    "id": str(uuid.uuid4()),
+                    "detail-type": "Step Functions Execution Status Change",
+                    "source": "aws.states",
+                    "account": ACCOUNT_ID,
+                    "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "region": self.region,
+                    "resources": [arn],
+                    "detail": detail,
+                }
+            )
+        return events
 
     def start_migration(self, key: str, backup: BackupInS3 | None = None) -> str:
         """Upload ``key`` and deliver its event; returns the execution ARN."""

@@ -71,6 +71,10 @@ class SimulatedTime:
         self._sleepers: list[_Sleeper] = []
         self._crashes: list[BaseException] = []
         self._closed = False
+        self.executions_ended = 0  # grows as each execution's thread ends
+        # Called by ``run`` whenever every execution is parked, before it decides anything:
+        # the runtime delivers what AWS announced meanwhile (EventBridge events).
+        self.on_parked: Callable[[], None] = lambda: None
 
     # ------------------------------------------------------------------ interpreter side
     def execution_started(self) -> None:
@@ -79,13 +83,17 @@ class SimulatedTime:
 
     def execution_ended(self, crash: BaseException | None = None) -> None:
         with self._condition:
+            self.executions_ended += 1
+            self.branch_ended(crash)
+
+    def branch_ended(self, crash: BaseException | None = None) -> None:
+        with self._condition:
             self._running -= 1
             if crash is not None:
                 self._crashes.append(crash)
             self._condition.notify_all()
 
     branch_started = execution_started  # a Parallel branch's thread is one more to wait for
-    branch_ended = execution_ended
 
     def wait_for_branches(self, done: Callable[[], bool]) -> None:
         """Park the Parallel state's thread until ``done()`` (its branches finished)."""
@@ -162,6 +170,9 @@ class SimulatedTime:
                     self._condition.wait(min(remaining, 1.0))
                 if self._crashes:
                     raise RuntimeError("moto's interpreter crashed") from self._crashes.pop(0)
+                self.on_parked()
+                if self._parked() < self._running:
+                    continue  # what it delivered set an execution going (a callback)
                 if self._running == 0 or (until is not None and until()):
                     return
                 if until_time is not None and self.clock.now() >= until_time:

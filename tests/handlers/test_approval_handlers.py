@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import boto3
 import pytest
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.dms.models import dms_backends
+from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.sns.models import sns_backends
 
+import localrun.dms
 from functions.approval_api import app as approval_api
 from functions.create_cdc_task import app as create_cdc_task
 from functions.request_cutover_approval import app as request_cutover_approval
@@ -78,11 +81,22 @@ def test_stop_cdc_task_stops_the_task_once_and_only_reads_afterwards(world: Worl
     event = load_event("stop_cdc_task")
     event["state"]["cdc"] = cdc
 
-    first = stop_cdc_task.lambda_handler(event, CONTEXT)
-    event["state"]["cdc_stop"] = first
-    again = stop_cdc_task.lambda_handler(event, CONTEXT)
+    with mock.patch.object(  # moto has no AddTagsToResource: the DMS stand-in's
+        DatabaseMigrationServiceResponse,
+        "add_tags_to_resource",
+        localrun.dms.add_tags_to_resource,
+        create=True,
+    ):
+        first = stop_cdc_task.lambda_handler(event, CONTEXT)
+        event["state"]["cdc_stop"] = first
+        again = stop_cdc_task.lambda_handler(event, CONTEXT)
+    tags = boto3.client("dms").list_tags_for_resource(ResourceArn=cdc["task_arn"])["TagList"]
 
     assert (first["status"], first["stopped"]) == ("stopped", True)
     assert (again["status"], again["stopped"]) == ("stopped", True)
     assert again["requested_at"] == first["requested_at"]
+    # Alert ignores DMS's "stopped" event for a stop bak2rds asked for
+    assert {t["Key"]: t["Value"] for t in tags}["bak2rds:stop-requested-at"] == first[
+        "requested_at"
+    ]
     assert json.dumps(again)  # plain JSON for the state machine

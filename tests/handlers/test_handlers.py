@@ -14,6 +14,7 @@ from moto.dms.responses import DatabaseMigrationServiceResponse
 from moto.sns.models import sns_backends
 
 from bak2rds.errors import DatabaseAlreadyExists, InvalidBackupObject
+from functions.alert import app as alert
 from functions.check_cdc import app as check_cdc
 from functions.check_logins import app as check_logins
 from functions.check_restore import app as check_restore
@@ -233,4 +234,29 @@ def test_notify_publishes_milestones_and_failures(world: World) -> None:
     assert subjects == [
         "[bak2rds] Northwind: CDC started at 00000014:000000f3:0001",
         "[bak2rds] Northwind: FAILED RESTORE_ACCESS_DENIED",
+    ]
+
+
+def test_alert_e_mails_an_aborted_execution_and_a_failed_dms_task_of_this_stack(
+    world: World,
+) -> None:
+    aborted = alert.lambda_handler(load_event("alert"), CONTEXT)
+    create_event = load_event("create_cdc_task")
+    create_event["dms"]["replication_instance_arn"] = world.replication_instance_arn
+    cdc = create_cdc_task.lambda_handler(create_event, CONTEXT)
+    dms_failed = {
+        "id": "e1",
+        "detail-type": "DMS Replication Task State Change",
+        "source": "aws.dms",
+        "resources": [cdc["task_arn"]],
+        "detail": {"eventType": "REPLICATION_TASK_FAILED", "detailMessage": "Task failed"},
+    }
+    failed = alert.lambda_handler(dms_failed, CONTEXT)
+
+    assert (aborted["code"], failed["code"]) == ("EXECUTION_ABORTED", "DMS_TASK_FAILED")
+    assert failed["execution_arn"].endswith(":execution:bak2rds-migration:Northwind-3f9a1c2b7d4e")
+    sent = sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].topics[world.topic_arn].sent_notifications
+    assert [notification[2] for notification in sent] == [
+        "[bak2rds] Northwind-3f9a1c2b7d4e: execution stopped by hand",
+        f"[bak2rds] Northwind-3f9a1c2b7d4e: DMS task {cdc['task_id']} failed",
     ]

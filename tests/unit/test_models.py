@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
 ASL: dict[str, Any] = json.loads((ROOT / "statemachine" / "migration.asl.json").read_text())
 # Samples whose handler takes what AWS sends as it is (EventBridge, API Gateway events).
-UNTYPED_SAMPLES = {"start_migration", "approval_api"}
+UNTYPED_SAMPLES = {"start_migration", "approval_api", "alert"}
 SAMPLE_HANDLER = {"notify_failure": "notify"}
 
 

@@ -52,7 +52,11 @@ def test_the_outcome_follows_the_definition_file(
         assert execution.error == "RestoreTaskFailed"
         assert "Check Restore" in execution.state_names
         assert "Notify Failure" not in execution.state_names
-        assert subjects == ["[bak2rds] Northwind: restore started"]
+        # Alert e-mails what the execution could not: EventBridge's "execution FAILED"
+        assert subjects == [
+            "[bak2rds] Northwind: restore started",
+            f"[bak2rds] {execution.name}: FAILED RESTORE_ACCESS_DENIED",
+        ]
     else:
         assert execution.error == "RESTORE_ACCESS_DENIED"
         assert subjects[-1] == "[bak2rds] Northwind: FAILED RESTORE_ACCESS_DENIED"

@@ -127,6 +127,8 @@ def test_a_dms_task_failing_while_catching_up_fails_with_dms_task_failed(
         "restore started",
         "restore finished",
         "CDC started at 00000014:000000f3:0001",
+        # DMS's own event, e-mailed at once by Alert (tests/workflow/test_alerts.py)
+        f"[bak2rds] {execution.name}: DMS task {runtime.dms.task(task.arn).identifier} failed",
         "FAILED DMS_TASK_FAILED",
     ]
     assert "Cannot read the transaction log" in failure_notice(runtime)

@@ -309,6 +309,24 @@ _ENTRIES = (
         "If someone stopped it on purpose, resume it in the DMS console; bak2rds does not "
         "restart a task it did not stop.",
     ),
+    # An execution that ended without a failure e-mail of its own (Alert sends one)
+    CatalogueEntry(
+        "EXECUTION_ABORTED",
+        "Someone stopped the migration's execution (StopExecution or the console); it did "
+        "nothing more, and undid nothing.",
+        "What it had started goes on: a restore task on RDS runs to its end, the DMS task "
+        "bak2rds-<execution> keeps running (and costing) until you stop and delete it with "
+        "its two endpoints, and triggers and foreign keys Prepare Target switched off stay "
+        "off (the README's query lists them). To start over, drop the restored database and "
+        "upload the backup again.",
+    ),
+    CatalogueEntry(
+        "EXECUTION_TIMED_OUT",
+        "The migration's execution ran past the time limit of a Step Functions standard "
+        "workflow (one year) and was ended by Step Functions.",
+        "As for EXECUTION_ABORTED: stop and delete the DMS task bak2rds-<execution> and its "
+        "endpoints if they remain, then migrate again.",
+    ),
     # Cutover approval and the cutover itself
     CatalogueEntry(
         "APPROVAL_EXPIRED",

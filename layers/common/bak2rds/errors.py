@@ -182,7 +182,16 @@ class ConfigurationError(Bak2RdsError):
 
 # Codes no bak2rds class raises: Step Functions' own errors, an expired approval (a Fail
 # state's error), and what an unknown exception is reported as.
-UNRAISED_CODES = frozenset({"STEP_TIMED_OUT", "APPROVAL_EXPIRED", "INTERNAL_ERROR"})
+# Codes no exception carries: Step Functions' own errors, and what Notify or Alert report.
+UNRAISED_CODES = frozenset(
+    {
+        "STEP_TIMED_OUT",
+        "APPROVAL_EXPIRED",
+        "INTERNAL_ERROR",
+        "EXECUTION_ABORTED",
+        "EXECUTION_TIMED_OUT",
+    }
+)
 
 
 def leaf_classes() -> list[type[Bak2RdsError]]:

@@ -10,11 +10,14 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bak2rds.catalogue import CatalogueEntry
 from bak2rds.models import ApprovalSummary, BackupFacts, MigrationState
 from bak2rds.naming import dms_endpoint_identifier, dms_task_identifier, quoted
+
+if TYPE_CHECKING:  # the DMS adapter imports botocore: not for every message
+    from bak2rds.adapters.dms import ReplicationTask
 
 SUBJECT_LIMIT = 99
 MILESTONES = (
@@ -334,6 +337,55 @@ def failure(
         ]
     )
     return subject(database, f"FAILED {entry.code}"), body
+
+
+def dms_task_alert(
+    entry: CatalogueEntry, detail: str, task_id: str, execution_arn: str
+) -> tuple[str, str]:
+    """A DMS task of a migration failed or stopped: DMS's event, before the next check."""
+    body = "\n".join(
+        [
+            f"Error: {entry.code}",
+            f"Cause: {entry.cause}",
+            f"Detail: {detail}",
+            f"What to do: {entry.action}",
+            "",
+            "DMS announced this at once. The migration's execution sees it at its next check "
+            "of the task and then ends with this code. Nothing was dropped or deleted.",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    what = "failed" if entry.code == "DMS_TASK_FAILED" else "stopped"
+    return subject(execution_arn.rsplit(":", 1)[-1], f"DMS task {task_id} {what}"), body
+
+
+def execution_alert(
+    entry: CatalogueEntry,
+    detail: str,
+    headline: str,
+    execution_arn: str,
+    task: ReplicationTask | None,
+) -> tuple[str, str]:
+    """A migration's execution ended without its own failure e-mail (stopped, timed out)."""
+    still_running = task is not None and task.status not in {"stopped", "failed", "deleting"}
+    body = "\n".join(
+        [
+            f"Error: {entry.code}",
+            f"Cause: {entry.cause}",
+            *([f"Detail: {detail}"] if detail else []),
+            f"What to do: {entry.action}",
+            "",
+            *(
+                [f"DMS task {task.identifier} is {task.status}: it goes on replicating."]
+                if task is not None and still_running
+                else []
+            ),
+            *(_dms_left_behind({}, execution_arn) if task is not None else []),
+            "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
+            f"Execution: {console_link(execution_arn)}",
+        ]
+    )
+    return subject(execution_arn.rsplit(":", 1)[-1], headline), body
 
 
 def waiting_for_stripes(

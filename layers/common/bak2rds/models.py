@@ -647,6 +647,16 @@ class StartedMigration(TypedDict):
     staged: bool  # a key under staged/: a base a differential will find, never started
 
 
+class Alert(TypedDict):
+    """Alert (EventBridge's target): whether an event was e-mailed, and why not."""
+
+    alerted: bool
+    code: str  # the catalogue code e-mailed; "" when ignored
+    reason: str  # why the event was ignored; "" when e-mailed
+    message_id: str
+    execution_arn: str  # the migration it is about; "" when ignored
+
+
 class ApprovalRequested(TypedDict):
     """Request Cutover Approval's own result (the state waits for the API, not for this)."""
 

@@ -300,6 +300,15 @@ class Dms:
             return None
         return {str(tag["Key"]): str(tag.get("Value", "")) for tag in response.get("TagList", [])}
 
+    def tag(self, arn: str, tags: dict[str, str]) -> None:
+        _call(
+            "DMS AddTagsToResource",
+            lambda: self._dms.add_tags_to_resource(
+                ResourceArn=arn, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+            ),
+            tolerated="ResourceNotFoundFault",  # gone: the stop that follows says so
+        )
+
     def _endpoint(self, raw: dict[str, Any]) -> DmsEndpoint:
         settings = raw.get("MicrosoftSQLServerSettings") or {}
         arn = str(raw["EndpointArn"])

@@ -30,7 +30,7 @@ def failure(
 ) -> Notice:
     """``caught`` is what a Catch put in the state: {"Error": ..., "Cause": ...}."""
     error, cause = str(caught.get("Error", "")), str(caught.get("Cause", ""))
-    entry, detail = describe_failure(error, _error_message(cause))
+    entry, detail = describe_failure(error, error_message(cause))
     subject, body = messages.failure(entry, detail, state, execution_arn)
     message_id = topic.publish(subject, body, {"event": "FAILED", "code": entry.code})
     return {
@@ -44,7 +44,7 @@ def waiting_for_stripes(
     caught: CaughtError, state: Mapping[str, Any], execution_arn: str, topic: Publisher
 ) -> Milestone:
     """A striped backup's first stripes arrived: say what is missing, once per set."""
-    detail = _error_message(str(caught.get("Cause", "")))
+    detail = error_message(str(caught.get("Cause", "")))
     detail = detail.removeprefix("STRIPES_MISSING: ")
     subject, body = messages.waiting_for_stripes(detail, state, execution_arn)
     message_id = topic.publish(subject, body, {"event": "WAITING_FOR_STRIPES"})
@@ -66,7 +66,7 @@ def approval_expired(state: MigrationState, execution_arn: str, topic: Publisher
     }
 
 
-def _error_message(cause: str) -> str:
+def error_message(cause: str) -> str:
     """A Lambda error's Cause is JSON with errorMessage; Step Functions' own is plain text."""
     try:
         parsed = json.loads(cause)

@@ -16,6 +16,7 @@ from bak2rds.adapters.dms import ReplicationTask
 from bak2rds.clock import parse_timestamp
 from bak2rds.errors import CdcTaskNotStopped
 from bak2rds.models import Cdc, CdcStop
+from bak2rds.steps.alert import STOP_REQUESTED_TAG
 
 STOP_TIMEOUT_SECONDS = 15 * 60
 WAIT_SECONDS = 30
@@ -28,14 +29,17 @@ class TaskStopper(Protocol):
 
     def describe_task(self, arn: str) -> ReplicationTask: ...
     def stop_task(self, arn: str) -> ReplicationTask: ...
+    def tag(self, arn: str, tags: dict[str, str]) -> None: ...
 
 
 def run(cdc: Cdc, previous: CdcStop | None, dms: TaskStopper, now: datetime) -> CdcStop:
     task = dms.describe_task(cdc["task_arn"])
     requested_at = previous["requested_at"] if previous else None
     if task.status in _STOPPABLE:
-        task = dms.stop_task(task.arn)
         requested_at = requested_at or now.isoformat()
+        # DMS announces the stop on EventBridge; the tag tells Alert it was asked for.
+        dms.tag(task.arn, {STOP_REQUESTED_TAG: requested_at})
+        task = dms.stop_task(task.arn)
     stopped = task.status in _NOT_RUNNING
     if not stopped and requested_at is not None:
         waited = (now - parse_timestamp(requested_at)).total_seconds()

@@ -67,7 +67,7 @@ typecheck: $(VENV)/.installed
 
 # The fast loop while you work: no browser, no state machine runs.
 unit: $(VENV)/.installed
-	$(PY) -m pytest -q -m "not workflow and not browser" tests/unit tests/handlers
+	$(PY) -m pytest -q -m "not workflow and not browser" tests/unit tests/handlers tests/cli
 
 # Every test, spread over the machine's cores (pytest-xdist).
 pytest: $(VENV)/.installed $(VENV)/.chromium

@@ -95,12 +95,13 @@ _START_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
 
 
 # The EventBridge events DMS sends when a task changes state, by the status it reaches
-# (category, eventType, start of detailMessage; AWS DMS user guide, "Working with Amazon
-# EventBridge events and notifications in AWS Database Migration Service").
+# (category, eventType, detailMessage). The DMS user guide ("Working with Amazon EventBridge
+# events and notifications") shows the form with REPLICATION_TASK_STARTED and lists the
+# messages; the other eventType names are not in it (bak2rds does not rely on them).
 TASK_EVENTS = {
-    "running": ("StateChange", "REPLICATION_TASK_STARTED", "Replication task started."),
-    "stopped": ("StateChange", "REPLICATION_TASK_STOPPED", "Replication task has stopped."),
-    "failed": ("Failure", "REPLICATION_TASK_FAILED", "Replication task has failed."),
+    "running": ("StateChange", "REPLICATION_TASK_STARTED", "The replication task has started."),
+    "stopped": ("StateChange", "REPLICATION_TASK_STOPPED", "The replication task has stopped."),
+    "failed": ("Failure", "REPLICATION_TASK_FAILED", "The replication task has failed."),
     "deleted": ("Deletion", "REPLICATION_TASK_DELETED", "Replication task was deleted."),
 }
 
@@ -644,7 +645,7 @@ class SimulatedDms:
             "region": self.region,
             "resources": [task.arn],
             "detail": {
-                "type": "REPLICATION_TASK",
+                "type": "ReplicationTask",
                 "category": category,
                 "eventType": event_type,
                 "resourceLink": (

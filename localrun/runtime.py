@@ -178,6 +178,8 @@ class LocalRuntime:
         self._stack: contextlib.ExitStack | None = None
         self._sequence = 0
         self._executions_ended_seen = 0
+        # Announcements (EventBridge events) whose target failed every attempt
+        self.failed_deliveries: list[str] = []
         self._announced_executions: set[str] = set()
 
     # ------------------------------------------------------------------ what was deployed
@@ -456,7 +458,10 @@ class LocalRuntime:
             self._executions_ended_seen = self.simulation.executions_ended
             events += self._execution_status_events()
         for event in events:
-            self.deliver(event)
+            try:
+                self.deliver(event)
+            except DeliveryFailed as lost:  # Lambda gave up: in AWS the alerts-not-sent alarm
+                self.failed_deliveries.append(str(lost))
 
     def _execution_status_events(self) -> list[dict[str, Any]]:
         """Step Functions' "Step Functions Execution Status Change" event for each execution

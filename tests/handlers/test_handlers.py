@@ -244,6 +244,9 @@ def test_alert_e_mails_an_aborted_execution_and_a_failed_dms_task_of_this_stack(
     create_event = load_event("create_cdc_task")
     create_event["dms"]["replication_instance_arn"] = world.replication_instance_arn
     cdc = create_cdc_task.lambda_handler(create_event, CONTEXT)
+    dms_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].replication_tasks[
+        cdc["task_arn"]
+    ].status = "failed"
     dms_failed = {
         "id": "e1",
         "detail-type": "DMS Replication Task State Change",

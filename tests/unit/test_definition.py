@@ -380,7 +380,7 @@ def test_alarms_and_the_alert_rules_reach_the_status_topic() -> None:
     assert topic["KmsMasterKeyId"] == {"Ref": "StackKey"}  # not alias/aws/sns: alarms can't use it
     events = FUNCTIONS["AlertFunction"]["Properties"]["Events"]
     dms = events["DmsTaskFailedOrStopped"]["Properties"]["Pattern"]
-    assert dms["detail"]["eventType"] == ["REPLICATION_TASK_FAILED", "REPLICATION_TASK_STOPPED"]
+    assert dms == {"source": ["aws.dms"], "detail-type": ["DMS Replication Task State Change"]}
     ended = events["MigrationEndedBadly"]["Properties"]["Pattern"]["detail"]
     assert ended["status"] == ["FAILED", "TIMED_OUT", "ABORTED"]
     assert ended["stateMachineArn"] == [{"Ref": "MigrationStateMachine"}]

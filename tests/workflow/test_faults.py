@@ -128,6 +128,8 @@ def test_aws_call_fault(
             assert execution.error == "AwsAccessDenied"
             assert "AWS_ACCESS_DENIED: SNS Publish" in (execution.cause or "")
             assert execution.states[-1].name == "Migration Failed Without Notice"
+            # Alert's e-mail of the end fails the same way: lost, for the alarm to report
+            assert runtime.failed_deliveries and "AlertFunction" in runtime.failed_deliveries[0]
         elif kind == "permanent":
             ended_in_failure(runtime, "AWS_ACCESS_DENIED")
         elif service == "s3":

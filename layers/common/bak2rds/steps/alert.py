@@ -31,12 +31,8 @@ from bak2rds.steps.notify import Publisher, error_message
 STOP_REQUESTED_TAG = "bak2rds:stop-requested-at"
 DMS_TASK_EVENT = "DMS Replication Task State Change"
 EXECUTION_EVENT = "Step Functions Execution Status Change"
-# The DMS event types this function acts on, with the catalogue code each is reported under
-# (AWS DMS user guide, "Working with Amazon EventBridge events and notifications").
-DMS_TASK_EVENT_CODES = {
-    "REPLICATION_TASK_FAILED": "DMS_TASK_FAILED",
-    "REPLICATION_TASK_STOPPED": "DMS_TASK_STOPPED",
-}
+# What a task's change is reported as, by the status DMS describes it in afterwards.
+DMS_STATUS_CODES = {"failed": "DMS_TASK_FAILED", "stopped": "DMS_TASK_STOPPED"}
 EXECUTION_STATUS_CODES = {"TIMED_OUT": "EXECUTION_TIMED_OUT", "ABORTED": "EXECUTION_ABORTED"}
 _HEADLINES = {"TIMED_OUT": "execution timed out", "ABORTED": "execution stopped by hand"}
 
@@ -71,20 +67,23 @@ def dms_task_changed(
     stack_name: str,
     state_machine_arn: str,
 ) -> Alert:
-    detail = event.get("detail") or {}
-    code = DMS_TASK_EVENT_CODES.get(str(detail.get("eventType", "")))
+    """Any state change of a task: what it became is read from DMS, not from the event's
+    eventType (DMS's guide documents its task event types only by example)."""
     resources = event.get("resources") or []
-    if code is None or not resources:
-        return _ignored(f"DMS event {detail.get('eventType')!r} is not a failure or a stop")
+    if not resources:
+        return _ignored("a DMS event without a task ARN")
     task_arn = str(resources[0])
     tags = dms.tags(task_arn)
     if tags is None:
         return _ignored(f"DMS task {task_arn} no longer exists")
     if tags.get(STACK_TAG) != stack_name:
         return _ignored(f"DMS task {task_arn} is not this stack's")
-    if code == "DMS_TASK_STOPPED" and STOP_REQUESTED_TAG in tags:
-        return _ignored(f"bak2rds stopped DMS task {task_arn} itself")
     task = dms.describe_task(task_arn)
+    code = DMS_STATUS_CODES.get(task.status)
+    if code is None:
+        return _ignored(f"DMS task {task.identifier} is {task.status}")
+    if code == "DMS_TASK_STOPPED" and STOP_REQUESTED_TAG in tags:
+        return _ignored(f"bak2rds stopped DMS task {task.identifier} itself")
     execution_arn = _execution_arn(state_machine_arn, tags.get(EXECUTION_TAG, ""))
     entry = CATALOGUE[code]
     detail_text = f"DMS task {task.identifier} is {task.status}: {task.reason}"

@@ -1,0 +1,1 @@
+"""The ``bak2rds`` command: check a source, upload backups, follow migrations."""

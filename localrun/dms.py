@@ -73,7 +73,6 @@ import random
 import re
 import string
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -87,6 +86,7 @@ from moto.dms.responses import DatabaseMigrationServiceResponse
 
 from localrun.clock import ManualClock
 from localrun.dmsassessments import SimulatedAssessments
+from localrun.events import aws_event
 
 # CdcStartPosition forms DMS accepts: a native LSN (fn_dblog form), a checkpoint, a time.
 _NATIVE_LSN = re.compile(r"[0-9A-Fa-f]{8}:[0-9A-Fa-f]{8}:[0-9A-Fa-f]{4}")
@@ -635,16 +635,14 @@ class SimulatedDms:
         category, event_type, message = TASK_EVENTS[status]
         if status in {"failed", "stopped"}:
             message = f"{message} {task.failure or 'Stop Reason NORMAL'}"
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "DMS Replication Task State Change",
-            "source": "aws.dms",
-            "account": self.account_id,
-            "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region,
-            "resources": [task.arn],
-            "detail": {
+        return aws_event(
+            "DMS Replication Task State Change",
+            "aws.dms",
+            account=self.account_id,
+            region=self.region,
+            time=now,
+            resources=[task.arn],
+            detail={
                 "type": "ReplicationTask",
                 "category": category,
                 "eventType": event_type,
@@ -654,7 +652,7 @@ class SimulatedDms:
                 ),
                 "detailMessage": message,
             },
-        }
+        )
 
     def _status_at(self, task: SimulatedTask, now: datetime) -> str:
         if task.delete_requested_at is not None:

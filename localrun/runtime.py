@@ -86,6 +86,7 @@ from localrun.deploy import (
 )
 from localrun.dms import CdcLatencyProfile, SimulatedDms
 from localrun.dmsconnections import SimulatedDmsConnections
+from localrun.events import aws_event
 from localrun.interpreter import INTERPRETER_DIFFERENCES, MOTO_CONFIG, patched_interpreter
 from localrun.lambdas import LambdaService, LocalFunction
 from localrun.results import DeliveryFailed, ExecutionResult, Notification, StateVisit, Upload
@@ -403,16 +404,14 @@ class LocalRuntime:
             **({"version-id": version_id} if version_id else {}),
             "sequencer": f"{self._sequence:016X}",  # grows with each event, as S3's does
         }
-        return {
-            "version": "0",
-            "id": str(uuid.uuid4()),
-            "detail-type": "Object Created",
-            "source": "aws.s3",
-            "account": ACCOUNT_ID,
-            "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": self.region,
-            "resources": [f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}"],
-            "detail": {
+        return aws_event(
+            "Object Created",
+            "aws.s3",
+            account=ACCOUNT_ID,
+            region=self.region,
+            time=self.clock.now(),
+            resources=[f"arn:{self.deployment.pseudo().partition}:s3:::{self.bucket}"],
+            detail={
                 "version": "0",
                 "bucket": {"name": self.bucket},
                 "object": detail_object,
@@ -421,7 +420,7 @@ class LocalRuntime:
                 "source-ip-address": "203.0.113.10",
                 "reason": "PutObject",
             },
-        }
+        )
 
     def deliver(self, event: Mapping[str, Any]) -> list[dict[str, Any]]:
         """EventBridge: invoke the target of every rule of the template the event matches.
@@ -488,17 +487,15 @@ class LocalRuntime:
                 "cause": described.get("cause"),
             }
             events.append(
-                {
-                    "version": "0",
-                    "id": str(uuid.uuid4()),
-                    "detail-type": "Step Functions Execution Status Change",
-                    "source": "aws.states",
-                    "account": ACCOUNT_ID,
-                    "time": self.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                    "region": self.region,
-                    "resources": [arn],
-                    "detail": detail,
-                }
+                aws_event(
+                    "Step Functions Execution Status Change",
+                    "aws.states",
+                    account=ACCOUNT_ID,
+                    region=self.region,
+                    time=self.clock.now(),
+                    resources=[arn],
+                    detail=detail,
+                )
             )
         return events
 

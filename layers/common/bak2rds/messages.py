@@ -324,10 +324,7 @@ def failure(
     database = migration.get("database_name") or _key_stem(state) or "?"
     body = "\n".join(
         [
-            f"Error: {entry.code}",
-            f"Cause: {entry.cause}",
-            f"Detail: {detail}",
-            f"What to do: {entry.action}",
+            *error_lines(entry, detail),
             "",
             *_restore_still_running(state, database, entry.code),
             "Nothing was dropped or deleted: bak2rds never removes a database or a backup.",
@@ -339,16 +336,23 @@ def failure(
     return subject(database, f"FAILED {entry.code}"), body
 
 
+def error_lines(entry: CatalogueEntry, detail: str) -> list[str]:
+    """A failure's code, cause, detail (when there is one) and what to do."""
+    return [
+        f"Error: {entry.code}",
+        f"Cause: {entry.cause}",
+        *([f"Detail: {detail}"] if detail else []),
+        f"What to do: {entry.action}",
+    ]
+
+
 def dms_task_alert(
     entry: CatalogueEntry, detail: str, task_id: str, execution_arn: str
 ) -> tuple[str, str]:
     """A DMS task of a migration failed or stopped: DMS's event, before the next check."""
     body = "\n".join(
         [
-            f"Error: {entry.code}",
-            f"Cause: {entry.cause}",
-            f"Detail: {detail}",
-            f"What to do: {entry.action}",
+            *error_lines(entry, detail),
             "",
             "DMS announced this at once. The migration's execution sees it at its next check "
             "of the task and then ends with this code. Nothing was dropped or deleted.",
@@ -370,10 +374,7 @@ def execution_alert(
     still_running = task is not None and task.status not in {"stopped", "failed", "deleting"}
     body = "\n".join(
         [
-            f"Error: {entry.code}",
-            f"Cause: {entry.cause}",
-            *([f"Detail: {detail}"] if detail else []),
-            f"What to do: {entry.action}",
+            *error_lines(entry, detail),
             "",
             *(
                 [f"DMS task {task.identifier} is {task.status}: it goes on replicating."]

@@ -121,6 +121,7 @@ def upload_file(
     )
     upload_id = created["UploadId"]
     in_flight = threading.BoundedSemaphore(2 * workers)
+    failed = threading.Event()  # a part failed: stop reading the rest of the file
 
     def send(number: int, data: bytes) -> dict[str, Any]:
         try:
@@ -134,6 +135,9 @@ def upload_file(
             )
             on_bytes(len(data))
             return {"PartNumber": number, "ETag": sent["ETag"]}
+        except BaseException:
+            failed.set()
+            raise
         finally:
             in_flight.release()
 
@@ -141,7 +145,7 @@ def upload_file(
         crc, futures = 0, list[Future[dict[str, Any]]]()
         size = part_size_for(path.stat().st_size)
         with ThreadPoolExecutor(max_workers=workers) as pool, path.open("rb") as file:
-            while data := file.read(size):
+            while not failed.is_set() and (data := file.read(size)):
                 crc = running_crc32(data, crc)
                 in_flight.acquire()
                 futures.append(pool.submit(send, len(futures) + 1, data))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import zlib
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -153,3 +154,25 @@ def test_part_sizes_keep_within_s3s_10000_parts() -> None:
     five_tb = 5 * 1000**4
     assert upload.part_size_for(five_tb) * upload.MAX_PARTS >= five_tb
     assert upload.part_size_for(five_tb) % (1024 * 1024) == 0
+
+
+def test_a_part_that_fails_stops_the_upload_and_leaves_no_parts(
+    aws: Aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backup = _copy(tmp_path, "sample-2019.bak", "Sample.bak", pad_to=40 * 1024 * 1024)
+    s3: Any = boto3.client("s3")
+    sent: list[int] = []
+    real_upload_part = s3.upload_part
+
+    def flaky_upload_part(**kwargs: Any) -> Any:
+        sent.append(int(kwargs["PartNumber"]))
+        if kwargs["PartNumber"] == 2:
+            raise OSError("connection reset")
+        return real_upload_part(**kwargs)
+
+    monkeypatch.setattr(s3, "upload_part", flaky_upload_part)
+    with pytest.raises(OSError, match="connection reset"):
+        upload.upload_file(s3, backup, aws.bucket, "incoming/Sample.bak", {}, workers=1)
+
+    assert len(sent) < 5  # it stopped reading once part 2 failed (5 parts in all)
+    assert _nothing_in(aws.bucket)

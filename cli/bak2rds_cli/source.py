@@ -17,10 +17,10 @@ DISTRIBUTOR = "EXEC sp_get_distributor"
 UNPUBLISHED_TABLES = """SELECT s.name, t.name FROM sys.tables AS t
 JOIN sys.schemas AS s ON s.schema_id = t.schema_id
 WHERE t.is_ms_shipped = 0 AND t.is_replicated = 0 AND s.name NOT IN ('cdc', 'sys')"""
-KEYLESS_TABLES = """SELECT SCHEMA_NAME(schema_id), name FROM sys.tables
-WHERE is_ms_shipped = 0 AND OBJECTPROPERTY(object_id, 'TableHasPrimaryKey') = 0
-AND OBJECTPROPERTY(object_id, 'TableHasUniqueCnst') = 0
-AND NOT EXISTS (SELECT 1 FROM sys.indexes AS i WHERE i.object_id = sys.tables.object_id
+KEYLESS_TABLES = """SELECT SCHEMA_NAME(t.schema_id), t.name FROM sys.tables AS t
+WHERE t.is_ms_shipped = 0 AND OBJECTPROPERTY(t.object_id, 'TableHasPrimaryKey') = 0
+AND OBJECTPROPERTY(t.object_id, 'TableHasUniqueCnst') = 0
+AND NOT EXISTS (SELECT 1 FROM sys.indexes AS i WHERE i.object_id = t.object_id
                 AND i.is_unique = 1 AND i.has_filter = 0)"""
 RECENT_LOG_BACKUPS = """SELECT TOP (50) bs.backup_start_date, bmf.device_type,
 bmf.physical_device_name, bs.key_algorithm, bms.media_family_count, bms.software_name
